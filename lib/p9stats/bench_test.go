@@ -1,0 +1,55 @@
+package p9stats
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkSnapshot reads every source of a captured name space from the
+// local disk: the cost of one collection without the kernel's own work.
+func BenchmarkSnapshot(b *testing.B) {
+	for _, c := range []string{front11879amd64, legacy386, legacy9k} {
+		b.Run(c, func(b *testing.B) {
+			p := captureFS(c)
+			b.ReportAllocs()
+			for b.Loop() {
+				s := p.Snapshot(context.Background(), SourceAll)
+				if s.Swap == nil || len(s.Procs) == 0 {
+					b.Fatal("incomplete snapshot")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParse measures the parsers alone on in-memory copies.
+func BenchmarkParse(b *testing.B) {
+	swap := readCapture(b, front11879amd64, "dev/swap")
+	sysstat := readCapture(b, front11879amd64, "dev/sysstat")
+	status := readCapture(b, front11879amd64, "proc/1/status")
+	tcp := readCapture(b, front11879amd64, "net/tcp/stats")
+	b.Run("swap", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseSwap(swap)
+		}
+	})
+	b.Run("sysstat", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseSysStat(sysstat)
+		}
+	})
+	b.Run("procstatus", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseProcStatus(status)
+		}
+	})
+	b.Run("tcpstats", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseTCPStats(tcp)
+		}
+	})
+}

@@ -1,0 +1,82 @@
+package p9stats
+
+import (
+	"strings"
+)
+
+// CPUType is /dev/cputype (#P/cputype): a coarse processor name from a
+// CPUID table ("AMD-K8", "Core i7/Xeon", often "P6" or "unknown" on
+// modern parts, "ARM …" on ARM kernels) and the clock rate measured at
+// boot. It is not $cputype, the object type (386, amd64, arm64).
+type CPUType struct {
+	Name string
+	MHz  uint64
+}
+
+// ParseCPUType parses /dev/cputype. The name may contain blanks; the last
+// field is the clock rate.
+func ParseCPUType(b []byte) (CPUType, error) {
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return CPUType{}, lineError(1, string(b), "want a name and a clock rate")
+	}
+	mhz, err := parseUint(f[len(f)-1], 64)
+	if err != nil {
+		return CPUType{}, lineError(1, string(b), "%v", err)
+	}
+	return CPUType{Name: strings.Join(f[:len(f)-1], " "), MHz: mhz}, nil
+}
+
+// ParseSysName returns the system name from /dev/sysname, which the kernel
+// serves without a newline and which is empty until set at boot.
+func ParseSysName(b []byte) string {
+	return strings.TrimSpace(string(b))
+}
+
+// KernelConfig is /dev/config: the text of the configuration file the
+// running kernel was built from, such as /sys/src/9/pc64/pc64.
+type KernelConfig struct {
+	// Name and Description come from the first comment line,
+	// "# pc64 - amd64 pc terminal with local disk"; Name is empty when the
+	// file has no such line.
+	Name        string
+	Description string
+	Text        string
+}
+
+// ParseConfig parses /dev/config.
+func ParseConfig(b []byte) KernelConfig {
+	c := KernelConfig{Text: string(b)}
+	first, _, _ := strings.Cut(c.Text, "\n")
+	if rest, ok := strings.CutPrefix(first, "#"); ok {
+		name, desc, _ := strings.Cut(strings.TrimSpace(rest), " - ")
+		if f := strings.Fields(name); len(f) == 1 {
+			c.Name, c.Description = f[0], strings.TrimSpace(desc)
+		}
+	}
+	return c
+}
+
+// Driver is one line of /dev/drivers: a kernel device's character and name
+// ("#c cons", "#¶ swap").
+type Driver struct {
+	Char rune
+	Name string
+}
+
+// ParseDrivers parses /dev/drivers.
+func ParseDrivers(b []byte) ([]Driver, error) {
+	var ds []Driver
+	for i, l := range lines(b) {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		r := []rune(f[0])
+		if len(f) != 2 || len(r) != 2 || r[0] != '#' {
+			return nil, lineError(i+1, l, "want #c name")
+		}
+		ds = append(ds, Driver{Char: r[1], Name: f[1]})
+	}
+	return ds, nil
+}

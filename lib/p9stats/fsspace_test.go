@@ -1,0 +1,72 @@
+package p9stats
+
+import (
+	"reflect"
+	"testing"
+)
+
+// cwfs statw as printed by cw.c cmd_statw (leading tabs as printed).
+const cwfsStatw = "cwstats main\n\tfilesys main\n\t\tmaddr  =        3\n\t\tmsize  =    10313\n\t\tcaddr  =     1035\n\t\tcsize  =   113412\n\t\tsbaddr =  1208364\n\t\tcraddr =  1208397  1208397\n\t\troaddr =  1208400  1208400\n\t\tfsize  =  1208420  1208420  0+21%\n\t\tslast  =           1207997\n\t\tsnext  =           1208400\n\t\twmax   =  1208420           0+21%\n\t\twsize  =  5626362           1+ 0%\n\t\t 97350 none\n\t\t   212 dirty\n\t\t     0 dump\n\t\t 15731 read\n\t\t   119 write\n\t\t     0 dump1\n\t\tcache  3% full\n"
+
+func TestCwfsStatw(t *testing.T) {
+	got, err := ParseCwfsStatw([]byte("unrelated console chatter\n" + cwfsStatw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CwfsStats{{Name: "main", MSize: 10313, CSize: 113412, FSize: 1208420, WSize: 5626362, WMax: 1208420, CacheFullPercent: 3}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v", got)
+	}
+	sp := got[0].Space(CwfsBlockSize)
+	if sp.Size != 5626362*16384 || sp.Used != 1208420*16384 || sp.Free != (5626362-1208420)*16384 || sp.Name != "main" {
+		t.Errorf("%+v", sp)
+	}
+	if _, err := ParseCwfsStatw([]byte("cwstats main\n\t\tfsize  =  12\n")); err == nil {
+		t.Error("section without wsize accepted")
+	}
+	if _, err := ParseCwfsStatw([]byte("cwstats main\n\t\tfsize  =  1x\n")); err == nil {
+		t.Error("bad number accepted")
+	}
+}
+
+func TestHjfsDf(t *testing.T) {
+	kmesg := "\nPlan 9\nhjfs: (blocks) free 1, used 2, total 3\nhjfs: (MB) free 0, used 0, total 0\nhjfs: (blocks) free 4690411, used 551829, total 5242240\nhjfs: (MB) free 18321, used 2155, total 20477\n"
+	got, err := ParseHjfsDf([]byte(kmesg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := FSSpace{Kind: "hjfs", Free: 4690411 * 4096, Used: 551829 * 4096, Size: 5242240 * 4096}
+	if got != want {
+		t.Errorf("got %+v", got)
+	}
+	if _, err := ParseHjfsDf([]byte("hjfs: (MB) free 1, used 2, total 3\n")); err == nil {
+		t.Error("no blocks line accepted")
+	}
+}
+
+func TestGefsDf(t *testing.T) {
+	reply := "gefs# arena 0: 1a2b3c000/3ff800000 (40.91%)\narena 1: 19f000000/3ff800000 (40.55%)\nfill:\t40.73%\nused:\t13987201024 (13.03 GiB)\nsize:\t34342961152 (31.98 GiB)\nfree:\t20355760128 (18.96 GiB)\ngefs# "
+	got, err := ParseGefsDf([]byte(reply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (FSSpace{Kind: "gefs", Used: 13987201024, Size: 34342961152, Free: 20355760128}) {
+		t.Errorf("%+v", got)
+	}
+	if _, err := ParseGefsDf([]byte("gefs# used:\t5 (5 B)\n")); err == nil {
+		t.Error("partial reply accepted")
+	}
+}
+
+func TestFossilDf(t *testing.T) {
+	got, err := ParseFossilDf([]byte("main: fsys main df\n\tmain: 1,234,567,168 used + 98,765,000,704 free = 99,999,567,872 (1.2% used)\nmain: "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (FSSpace{Kind: "fossil", Name: "main", Used: 1234567168, Free: 98765000704, Size: 99999567872}) {
+		t.Errorf("%+v", got)
+	}
+	if _, err := ParseFossilDf([]byte("main: unknown command df\n")); err == nil {
+		t.Error("error reply accepted")
+	}
+}

@@ -1,0 +1,174 @@
+package p9stats
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestProcStatusCaptures(t *testing.T) {
+	tests := []struct {
+		capture string
+		pid     int
+		size    int
+		newline bool
+		want    ProcStatus
+	}{
+		// 9front since 2020: 176 bytes ending in a newline.
+		{front11879amd64, 1, 176, true, ProcStatus{PID: 1, Name: "bootrc", User: "glenda", State: "Await", Class: StateSleeping,
+			UserMillis: 40, SysMillis: 90, RealMillis: 7400, ChildUserMillis: 60, ChildSysMillis: 80, MemoryKiB: 344, BasePriority: 10, Priority: 10}},
+		// Classic layout (and 9front before 2020): 176 bytes, trailing blank.
+		{legacy386, 1, 176, false, ProcStatus{PID: 1, Name: "init", User: "glenda", State: "Await", Class: StateSleeping,
+			UserMillis: 30, SysMillis: 60, RealMillis: 7930, ChildUserMillis: 20, ChildSysMillis: 40, MemoryKiB: 112, BasePriority: 10, Priority: 10}},
+		{legacy386, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
+			UserMillis: 6620, RealMillis: 8400, BasePriority: 10, Priority: 4}},
+		{front2016amd64, 221, 176, false, ProcStatus{PID: 221, Name: "p9probe", User: "glenda", State: "Broken", Class: StateBroken}},
+		{legacy9k, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
+			UserMillis: 11520, RealMillis: 22330, BasePriority: 10, Priority: 10}},
+	}
+	for _, tt := range tests {
+		b := readCapture(t, tt.capture, "proc/"+itoa(tt.pid)+"/status")
+		if len(b) != tt.size || strings.HasSuffix(string(b), "\n") != tt.newline {
+			t.Errorf("%s: %d bytes, newline %v", tt.capture, len(b), !tt.newline)
+		}
+		procs, err := captureFS(tt.capture).Procs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *ProcStatus
+		for i := range procs {
+			if procs[i].PID == tt.pid {
+				got = &procs[i]
+			}
+		}
+		if got == nil {
+			t.Fatalf("%s: pid %d not found", tt.capture, tt.pid)
+		}
+		w := tt.want
+		if tt.pid == 221 { // only the identity and state of the broken process matter
+			w.UserMillis, w.SysMillis, w.RealMillis = got.UserMillis, got.SysMillis, got.RealMillis
+			w.MemoryKiB, w.BasePriority, w.Priority = got.MemoryKiB, got.BasePriority, got.Priority
+		}
+		if *got != w {
+			t.Errorf("%s pid %d:\ngot  %+v\nwant %+v", tt.capture, tt.pid, *got, w)
+		}
+	}
+}
+
+// Every process of every capture parses, and the state counts match what
+// ps -a printed during the same boot (the _capture/ps-a.txt notes).
+func TestProcsAllCaptures(t *testing.T) {
+	want := map[string]map[StateClass]int{
+		front11879amd64: {StateSleeping: 37},
+		front11879x386:  {StateSleeping: 38},
+		front2016amd64:  {StateSleeping: 34, StateBroken: 2},
+		front2016x386:   {StateSleeping: 35},
+		legacy386:       {StateSleeping: 25, StateReady: 1},
+		legacy9k:        {StateSleeping: 21, StateReady: 1},
+	}
+	for _, c := range captures {
+		procs, err := captureFS(c).Procs()
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		got := map[StateClass]int{}
+		for _, p := range procs {
+			got[p.Class]++
+		}
+		for class, n := range want[c] {
+			if got[class] != n {
+				t.Errorf("%s: %d %v, want %d (all: %v)", c, got[class], class, n, got)
+			}
+		}
+		if len(procs) != sum(want[c]) {
+			t.Errorf("%s: %d processes, want %d", c, len(procs), sum(want[c]))
+		}
+	}
+}
+
+func sum(m map[StateClass]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// 9front pads but does not truncate: long names and states with blanks
+// shift the columns.
+func TestProcStatus9frontOverflow(t *testing.T) {
+	line := "a-program-with-a-very-long-name-indeed glenda                      no memory for allocb           0          10     3611230          20          40     3611000         560          10          10\n"
+	p, err := ParseProcStatus([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "a-program-with-a-very-long-name-indeed" || p.State != "no memory for allocb" || p.Class != StateSleeping || p.MemoryKiB != 560 {
+		t.Errorf("%+v", p)
+	}
+	// A classic fixed-width line whose name has a blank keeps it.
+	fixed := pad("my prog", 27) + " " + pad("glenda", 27) + " " + pad("Stopped", 11) + " " + strings.Repeat(pad12("7"), 9)
+	p, err = ParseProcStatus([]byte(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "my prog" || p.Class != StateStopped || p.Priority != 7 {
+		t.Errorf("%+v", p)
+	}
+}
+
+func pad(s string, n int) string { return s + strings.Repeat(" ", n-len(s)) }
+func pad12(s string) string      { return strings.Repeat(" ", 11-len(s)) + s + " " }
+
+func TestClassifyState(t *testing.T) {
+	for state, class := range map[string]StateClass{
+		"Running": StateRunning, "Ready": StateReady, "Scheding": StateReady,
+		"Broken": StateBroken, "Stopped": StateStopped, "Stopwait": StateStopped,
+		"Moribund": StateMoribund, "Dead": StateMoribund, "New": StateNew,
+		"Pread": StateSleeping, "Wakeme": StateSleeping, "Queueing": StateSleeping,
+		"Rendez": StateSleeping, "no memory for allocb": StateSleeping, "Semacquire": StateSleeping,
+	} {
+		if got := ClassifyState(state); got != class {
+			t.Errorf("%q: %v, want %v", state, got, class)
+		}
+	}
+	for _, c := range StateClasses {
+		if p, ok := ParseStateClass(c.String()); !ok || p != c {
+			t.Errorf("round trip of %v", c)
+		}
+	}
+}
+
+func TestProcStatusErrors(t *testing.T) {
+	for _, in := range []string{"", "rc glenda Await 1 2 3\n", "rc glenda Await 1 2 3 4 5 6 7 8 x\n", "rc glenda Await 1 2 3 4 5 6 7 8 99999999999\n"} {
+		if _, err := ParseProcStatus([]byte(in)); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	// One malformed status costs only that process, and the error names it.
+	p := mapFS(map[string]string{
+		"proc/1/status": readFixed(t, legacy386, 1),
+		"proc/2/status": "garbage\n",
+		"proc/trace":    "",
+	})
+	procs, err := p.Procs()
+	if len(procs) != 1 || err == nil || !strings.Contains(err.Error(), "/proc/2/status") {
+		t.Errorf("procs %d, err %v", len(procs), err)
+	}
+}
+
+func readFixed(t *testing.T, capture string, pid int) string {
+	return string(readCapture(t, capture, "proc/"+itoa(pid)+"/status"))
+}
+
+func TestProcsLufia(t *testing.T) {
+	procs, err := lufiaFS(t).Procs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, p := range procs {
+		names[p.Name] = p.State
+	}
+	if names["init"] != "Await" || names["git-remote-https"] != "Semacquire" {
+		t.Errorf("%v", names)
+	}
+}

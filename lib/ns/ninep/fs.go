@@ -1,0 +1,320 @@
+package ninep
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"9fans.net/go/plan9"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
+)
+
+var (
+	_ ns.FS        = (*Client)(nil)
+	_ ns.ConsoleFS = (*Client)(nil)
+)
+
+// ReadFile walks to name, opens it for reading, reads it with one read of
+// up to the iounit (more only while reads come back full) and clunks it.
+func (c *Client) ReadFile(name string) ([]byte, error) {
+	fid, iounit, err := c.open("read", name, plan9.OREAD)
+	if err != nil {
+		return nil, err
+	}
+	defer c.clunk(fid)
+	b, err := ns.ReadAll(&fidReader{c: c, fid: fid}, int(iounit))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b, nil
+}
+
+type fidReader struct {
+	c   *Client
+	fid uint32
+	off uint64
+}
+
+func (r *fidReader) Read(p []byte) (int, error) {
+	n, err := r.c.read(r.fid, r.off, p, nil)
+	r.off += uint64(n)
+	return n, err
+}
+
+// ReadDir lists the directory name, sorted by file name.
+func (c *Client) ReadDir(name string) ([]fs.DirEntry, error) {
+	fid, iounit, err := c.open("readdir", name, plan9.OREAD)
+	if err != nil {
+		return nil, err
+	}
+	defer c.clunk(fid)
+	ds, err := c.readDir(fid, iounit)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Name() < ds[j].Name() })
+	return ds, nil
+}
+
+// readDir reads directory entries until a read returns nothing: a server
+// returns whole entries, and a short read is not the end.
+func (c *Client) readDir(fid, iounit uint32) ([]fs.DirEntry, error) {
+	var ds []fs.DirEntry
+	buf := make([]byte, iounit)
+	var off uint64
+	for {
+		n, err := c.read(fid, off, buf, nil)
+		if err == io.EOF {
+			return ds, nil
+		}
+		if err != nil {
+			return ds, err
+		}
+		off += uint64(n)
+		for b := buf[:n]; len(b) > 0; {
+			if len(b) < 2 {
+				return ds, errors.New("truncated directory entry")
+			}
+			m := int(b[0]) | int(b[1])<<8 + 2
+			if m > len(b) {
+				return ds, errors.New("truncated directory entry")
+			}
+			d, err := plan9.UnmarshalDir(b[:m])
+			if err != nil {
+				return ds, err
+			}
+			ds = append(ds, fileInfo{d})
+			b = b[m:]
+		}
+	}
+}
+
+// Stat returns the directory entry of name.
+func (c *Client) Stat(name string) (fs.FileInfo, error) {
+	fid, _, err := c.walk("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.clunk(fid)
+	return c.stat(fid, name)
+}
+
+func (c *Client) stat(fid uint32, name string) (fs.FileInfo, error) {
+	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tstat, Fid: fid}, nil)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	d, err := plan9.UnmarshalDir(rx.Stat)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return fileInfo{d}, nil
+}
+
+// Open opens name for reading.
+func (c *Client) Open(name string) (fs.File, error) {
+	fid, iounit, err := c.open("open", name, plan9.OREAD)
+	if err != nil {
+		return nil, err
+	}
+	return &file{c: c, name: name, fid: fid, iounit: iounit, r: fidReader{c: c, fid: fid}}, nil
+}
+
+type file struct {
+	c      *Client
+	name   string
+	fid    uint32
+	iounit uint32
+	r      fidReader
+	once   sync.Once
+	dirs   []fs.DirEntry
+	dirErr error
+	dirOff int
+	closed atomic.Bool
+}
+
+func (f *file) Stat() (fs.FileInfo, error) {
+	if f.closed.Load() {
+		return nil, fs.ErrClosed
+	}
+	return f.c.stat(f.fid, f.name)
+}
+
+func (f *file) Read(p []byte) (int, error) {
+	if f.closed.Load() {
+		return 0, fs.ErrClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(p) > int(f.iounit) {
+		p = p[:f.iounit]
+	}
+	return f.r.Read(p)
+}
+
+func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
+	if f.closed.Load() {
+		return nil, fs.ErrClosed
+	}
+	f.once.Do(func() { f.dirs, f.dirErr = f.c.readDir(f.fid, f.iounit) })
+	if f.dirErr != nil {
+		return nil, f.dirErr
+	}
+	rest := f.dirs[f.dirOff:]
+	if n <= 0 {
+		f.dirOff = len(f.dirs)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(rest))
+	f.dirOff += n
+	return rest[:n], nil
+}
+
+func (f *file) Close() error {
+	if f.closed.Swap(true) {
+		return fs.ErrClosed
+	}
+	f.c.clunk(f.fid)
+	return nil
+}
+
+// OpenConsole opens name for reading and writing: the only way this
+// package writes to a name space. Reads return whatever the server
+// replies, as on a pipe. Close abandons a read still waiting.
+func (c *Client) OpenConsole(name string) (io.ReadWriteCloser, error) {
+	fid, iounit, err := c.open("open", name, plan9.ORDWR)
+	if err != nil {
+		return nil, err
+	}
+	return &console{c: c, fid: fid, iounit: iounit, closed: make(chan struct{})}, nil
+}
+
+type console struct {
+	c      *Client
+	fid    uint32
+	iounit uint32
+	off    uint64
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (k *console) Read(p []byte) (int, error) {
+	if len(p) > int(k.iounit) {
+		p = p[:k.iounit]
+	}
+	n, err := k.c.read(k.fid, k.off, p, k.closed)
+	k.off += uint64(n)
+	if err == errCanceled {
+		err = fs.ErrClosed
+	}
+	return n, err
+}
+
+func (k *console) Write(p []byte) (int, error) {
+	if len(p) > int(k.iounit) {
+		return 0, fmt.Errorf("console write of %d bytes exceeds iounit %d", len(p), k.iounit)
+	}
+	rx, err := k.c.rpc(&plan9.Fcall{Type: plan9.Twrite, Fid: k.fid, Offset: k.off, Data: p}, k.closed)
+	if err != nil {
+		return 0, err
+	}
+	return int(rx.Count), nil
+}
+
+func (k *console) Close() error {
+	k.once.Do(func() {
+		close(k.closed)
+		k.c.clunk(k.fid)
+	})
+	return nil
+}
+
+// fileInfo is a 9P directory entry as an fs.FileInfo and fs.DirEntry.
+type fileInfo struct{ d *plan9.Dir }
+
+func (f fileInfo) Name() string       { return f.d.Name }
+func (f fileInfo) Size() int64        { return int64(f.d.Length) }
+func (f fileInfo) ModTime() time.Time { return time.Unix(int64(f.d.Mtime), 0) }
+func (f fileInfo) IsDir() bool        { return f.d.Mode&plan9.DMDIR != 0 }
+func (f fileInfo) Sys() any           { return f.d }
+func (f fileInfo) Type() fs.FileMode  { return f.Mode().Type() }
+func (f fileInfo) Info() (fs.FileInfo, error) {
+	return f, nil
+}
+
+func (f fileInfo) Mode() fs.FileMode {
+	m := fs.FileMode(f.d.Mode & 0o777)
+	if f.d.Mode&plan9.DMDIR != 0 {
+		m |= fs.ModeDir
+	}
+	if f.d.Mode&plan9.DMAPPEND != 0 {
+		m |= fs.ModeAppend
+	}
+	if f.d.Mode&plan9.DMEXCL != 0 {
+		m |= fs.ModeExclusive
+	}
+	if f.d.Mode&plan9.DMTMP != 0 {
+		m |= fs.ModeTemporary
+	}
+	return m
+}
+
+// DefaultPort is the 9fs service port, used when a dial string has none.
+const DefaultPort = "564"
+
+var services = map[string]string{"9fs": "564", "exportfs": "17007", "rexexec": "17009"}
+
+// ParseAddr turns a Plan 9 dial string ("tcp!gnot!17564", "net!gnot!9fs",
+// "gnot!exportfs", "gnot") or a host:port into a host:port for net.Dial.
+func ParseAddr(addr string) (string, error) {
+	if addr == "" {
+		return "", errors.New("9P: empty address")
+	}
+	if strings.Contains(addr, "!") {
+		f := strings.Split(addr, "!")
+		if len(f) == 3 {
+			if f[0] != "tcp" && f[0] != "net" {
+				return "", fmt.Errorf("9P: %q: network %q is not tcp", addr, f[0])
+			}
+			f = f[1:]
+		}
+		if len(f) > 2 || f[0] == "" {
+			return "", fmt.Errorf("9P: %q is not a dial string such as tcp!host!564", addr)
+		}
+		port := DefaultPort
+		if len(f) == 2 {
+			port = f[1]
+			if p, ok := services[port]; ok {
+				port = p
+			}
+		}
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return "", fmt.Errorf("9P: %q: unknown service %q", addr, port)
+		}
+		return net.JoinHostPort(f[0], port), nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if strings.Count(addr, ":") == 0 || strings.HasPrefix(addr, "[") {
+			return net.JoinHostPort(strings.Trim(addr, "[]"), DefaultPort), nil
+		}
+		return "", fmt.Errorf("9P: %q: %v", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", fmt.Errorf("9P: %q: bad port %q", addr, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -3,11 +3,13 @@ module github.com/mackerel-plan9/mackerel-plugin-plan9
 go 1.26
 
 require (
-	9fans.net/go v0.0.7 // indirect
-	github.com/jessevdk/go-flags v1.6.1 // indirect
-	github.com/mackerelio/checkers v0.2.1 // indirect
-	github.com/mackerelio/go-mackerel-plugin v0.1.6 // indirect
-	github.com/mackerelio/golib v1.2.1 // indirect
+	9fans.net/go v0.0.7
+	github.com/jessevdk/go-flags v1.6.1
+	github.com/mackerelio/go-mackerel-plugin v0.1.6
+	github.com/mackerelio/golib v1.2.1
+)
+
+require (
 	golang.org/x/sys v0.21.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 )

@@ -111,11 +111,11 @@ func ParseSwap(b []byte) (Swap, error) {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		val, key, ok := strings.Cut(strings.TrimSpace(l), " ")
-		if !ok || !isNumberList(val) {
+		val, key, _ := strings.Cut(strings.TrimSpace(l), " ")
+		key = strings.TrimSpace(key)
+		if !knownSwapKey(key) {
 			continue // quick:, rover:, and whatever a future kernel adds
 		}
-		key = strings.TrimSpace(key)
 		nums, err := parseNumberList(val)
 		if err != nil {
 			return Swap{}, lineError(i+1, l, "%v", err)
@@ -206,8 +206,12 @@ func ParseSwap(b []byte) (Swap, error) {
 	return s, nil
 }
 
-func isNumberList(s string) bool {
-	return s != "" && s[0] >= '0' && s[0] <= '9'
+func knownSwapKey(k string) bool {
+	switch k {
+	case "memory", "pagesize", "kernel", "user", "swap", "reclaim":
+		return true
+	}
+	return strings.HasPrefix(k, "kernel ") || strings.HasSuffix(k, " user pages avail") || strings.HasSuffix(k, " blocks avail")
 }
 
 func parseNumberList(s string) ([]uint64, error) {

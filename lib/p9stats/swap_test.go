@@ -146,6 +146,7 @@ func TestSwapErrors(t *testing.T) {
 		"1000 memory\n4096 pagesize\n99999999999999999999 kernel\n",
 		"1000 memory\n4096 pagesize\n1/2/3/4 kernel malloc\n",
 		"1/2 4X user pages avail\n",
+		"1000 memory\n4096 pagesize\nlots/150376 user\n",
 	} {
 		_, err := ParseSwap([]byte(in))
 		var pe *ParseError

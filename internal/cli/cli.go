@@ -1,0 +1,152 @@
+// Package cli holds what mackerel-plugin-plan9 and check-plan9 share on
+// their command lines: the options that choose the name space to read, the
+// single-dash spelling of long options, and the version string.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/jessevdk/go-flags"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
+)
+
+// Namespace chooses the Plan 9 name space a command reads.
+type Namespace struct {
+	Root  string `long:"root" value-name:"DIR" default:"/" description:"read the Plan 9 name space rooted at DIR: / on a Plan 9 host, or a name space mounted (v9fs, 9pfuse) or copied elsewhere"`
+	NineP string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port; replaces --root"`
+	Aname string `long:"aname" value-name:"PATH" description:"with --9p, the tree to attach (exportfs's -r root, or a path under it)"`
+	User  string `long:"user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none)"`
+}
+
+// Open returns the name space and a function that releases it. Dialling
+// and attaching over 9P end by ctx's deadline.
+func (n Namespace) Open(ctx context.Context) (ns.FS, func(), error) {
+	if n.NineP == "" {
+		return ns.Dir(n.Root), func() {}, nil
+	}
+	user := n.User
+	if user == "" {
+		user = os.Getenv("USER")
+	}
+	if user == "" {
+		user = os.Getenv("user") // Plan 9's rc
+	}
+	if user == "" {
+		user = "none"
+	}
+	c, err := ninep.Dial(ctx, n.NineP, user, n.Aname)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}
+
+// Identity names the name space for state files: runs that read the same
+// host share their state, runs that read different hosts do not.
+func (n Namespace) Identity() string {
+	if n.NineP != "" {
+		return "9p:" + n.NineP + ":" + n.Aname
+	}
+	return "root:" + n.Root
+}
+
+// FixArgs rewrites single-dash long options, such as -metric-key-prefix=x
+// and -tempfile x that users copy from other Mackerel plugins (which use
+// Go's flag package), into the double-dash form go-flags parses. Only names
+// that are long options of some command of the parser are rewritten.
+func FixArgs(p *flags.Parser, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *flags.Command)
+	var group func(g *flags.Group)
+	group = func(g *flags.Group) {
+		for _, o := range g.Options() {
+			if o.LongName != "" {
+				long[o.LongName] = true
+			}
+		}
+		for _, sub := range g.Groups() {
+			group(sub)
+		}
+	}
+	walk = func(c *flags.Command) {
+		group(c.Group)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(p.Command)
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && long[name] {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// version is set by the release build: -ldflags "-X …/internal/cli.version=v1.2.3".
+var (
+	version = ""
+	commit  = ""
+)
+
+// Version describes this build: the release that goreleaser stamped, or
+// what the Go toolchain recorded for a plain go build or go install.
+func Version() string {
+	v, c := version, commit
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if c != "" {
+		return v + " (" + c + ")"
+	}
+	return v
+}
+
+// Parse parses args with p after FixArgs. When --help was asked for, its
+// text is printed on stdout and help is true. Any other error is returned
+// for the caller to report.
+func Parse(p *flags.Parser, args []string, stdout io.Writer) (rest []string, help bool, err error) {
+	p.Options &^= flags.PrintErrors
+	rest, err = p.ParseArgs(FixArgs(p, args))
+	var fe *flags.Error
+	if errors.As(err, &fe) && fe.Type == flags.ErrHelp {
+		fmt.Fprintln(stdout, fe.Message)
+		return rest, true, nil
+	}
+	return rest, false, err
+}
+
+// Deadline is the context for a whole run: it ends after timeout.
+func Deadline(timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), timeout)
+}

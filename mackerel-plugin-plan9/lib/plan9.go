@@ -1,0 +1,281 @@
+// Package mpplan9 is mackerel-plugin-plan9: a Mackerel metrics plugin for
+// Plan 9 and 9front hosts, read locally or from another machine through a
+// mounted name space or 9P.
+package mpplan9
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jessevdk/go-flags"
+	mp "github.com/mackerelio/go-mackerel-plugin"
+	"github.com/mackerelio/golib/pluginutil"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
+)
+
+const name = "mackerel-plugin-plan9"
+
+type options struct {
+	Prefix   string        `long:"metric-key-prefix" value-name:"PREFIX" default:"plan9" description:"metric key prefix: metrics are posted as custom.PREFIX.*"`
+	Tempfile string        `long:"tempfile" value-name:"PATH" description:"state file for rates (default: a file in $MACKEREL_PLUGIN_WORKDIR named after the prefix and the name space)"`
+	FS       []string      `long:"fs" value-name:"KIND:CONSOLE" description:"report a file server's space, asking its console: cwfs:/srv/cwfs.cmd, hjfs:/srv/hjfs.cmd, gefs:/srv/gefs.cmd or fossil:/srv/fscons (repeatable; needs the host owner)"`
+	Timeout  time.Duration `long:"timeout" value-name:"DURATION" default:"10s" description:"end the run by then, printing what was read"`
+	Version  bool          `long:"version" description:"print the version and exit"`
+
+	cli.Namespace `group:"Name space"`
+}
+
+// Plugin collects the metrics of one name space.
+type Plugin struct {
+	Prefix   string
+	FS       ns.FS
+	Consoles []fsspace.Spec
+	// StateFile holds the previous sample of counters for rates; Identity
+	// names the name space so that a file of another host is not used.
+	StateFile string
+	Identity  string
+	// Interval is how long to wait between two samples when there is no
+	// usable previous one, so that even the first run prints rates.
+	Interval time.Duration
+	Now      func() time.Time
+	Stderr   io.Writer
+}
+
+// MetricKeyPrefix and GraphDefinition make Plugin a go-mackerel-plugin
+// plugin, which prints the graph definitions.
+func (p *Plugin) MetricKeyPrefix() string { return p.Prefix }
+
+func (p *Plugin) GraphDefinition() map[string]mp.Graphs {
+	lp := "Plan 9"
+	if p.Prefix != "plan9" {
+		lp = strings.ToUpper(p.Prefix[:1]) + p.Prefix[1:]
+	}
+	return graphs(lp)
+}
+
+// FetchMetrics is go-mackerel-plugin's entry point for values. The values
+// are printed by Output instead, because go-mackerel-plugin looks up the
+// values of non-wildcard graphs by bare metric name, and this contract has
+// used and total in both plan9.memory and plan9.swap.
+func (p *Plugin) FetchMetrics() (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return p.Collect(ctx), nil
+}
+
+func (p *Plugin) warnf(format string, args ...any) {
+	fmt.Fprintf(p.Stderr, name+": "+format+"\n", args...)
+}
+
+// Collect reads the name space and returns the metrics, keyed relative to
+// the prefix. What could not be read is reported on Stderr and left out;
+// everything else is still returned. It returns by ctx's deadline.
+func (p *Plugin) Collect(ctx context.Context) map[string]float64 {
+	st := p9stats.NewFS(p.FS)
+	var fsm map[string]float64
+	var wg sync.WaitGroup
+	if len(p.Consoles) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fsm = p.fileServers(ctx)
+		}()
+	}
+	snap := st.Snapshot(ctx, allSources)
+	p.report(snap)
+	m := gauges(snap)
+	cur := counters(snap)
+	cur.Time = p.Now()
+
+	var r map[string]float64
+	var drops []string
+	prev, err := loadState(p.StateFile, p.Identity, cur.Time)
+	switch {
+	case err == nil && cur.Time.Sub(prev.Time) > maxGap:
+		drops = []string{fmt.Sprintf("the previous sample is %v old, more than %v", cur.Time.Sub(prev.Time).Round(time.Second), maxGap)}
+	case err == nil:
+		r, drops = rates(prev, cur)
+	default:
+		// No usable previous sample: measure over a short interval now.
+		if err != errNoState {
+			p.warnf("%v; measuring rates over %v", err, p.Interval)
+		}
+		select {
+		case <-time.After(p.Interval):
+			next := counters(st.Snapshot(ctx, counterSources))
+			next.Time = p.Now()
+			r, drops = rates(cur, next)
+			cur = next
+		case <-ctx.Done():
+			drops = []string{"no time left to measure them"}
+		}
+	}
+	for _, d := range drops {
+		p.warnf("rates left out: %s", d)
+	}
+	for k, v := range r {
+		m[k] = v
+	}
+	if len(cur.Counters) > 0 {
+		if err := saveState(p.StateFile, p.Identity, cur); err != nil {
+			p.warnf("saving state: %v", err)
+		}
+	}
+	wg.Wait()
+	for k, v := range fsm {
+		m[k] = v
+	}
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// report prints one line on Stderr for each source that failed, except
+// sources that are simply absent on this host.
+func (p *Plugin) report(s *p9stats.Snapshot) {
+	var srcs []p9stats.Source
+	for src, err := range s.Errors {
+		if !p9stats.IsNotExist(err) {
+			srcs = append(srcs, src)
+		}
+	}
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i] < srcs[j] })
+	for _, src := range srcs {
+		for _, line := range strings.Split(s.Errors[src].Error(), "\n") {
+			p.warnf("%v: %s", src, line)
+		}
+	}
+}
+
+// fileServers asks each named console for its space.
+func (p *Plugin) fileServers(ctx context.Context) map[string]float64 {
+	m := map[string]float64{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, spec := range p.Consoles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spaces, err := fsspace.Read(ctx, p.FS, spec)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				p.warnf("filesystem: %v", err)
+				return
+			}
+			for _, s := range spaces {
+				m["filesystem."+s.Segment+".size"] = float64(s.Size)
+				m["filesystem."+s.Segment+".used"] = float64(s.Used)
+			}
+		}()
+	}
+	wg.Wait()
+	return m
+}
+
+// Output prints the metrics as the agent reads them: name, value and time
+// separated by tabs, sorted by name. Values print in full precision.
+func (p *Plugin) Output(w io.Writer, m map[string]float64) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	now := p.Now().Unix()
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s.%s\t%s\t%d\n", p.Prefix, k, strconv.FormatFloat(m[k], 'f', -1, 64), now)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var validPrefix = regexp.MustCompile(`^[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*$`)
+
+// Do runs the plugin with the process's arguments and exits.
+func Do() {
+	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Run runs the plugin and returns the exit status.
+func Run(args []string, stdout, stderr io.Writer) int {
+	var opts options
+	parser := flags.NewParser(&opts, flags.HelpFlag|flags.PassDoubleDash)
+	parser.Name = name
+	parser.Usage = "[OPTIONS]"
+	parser.LongDescription = "Prints metrics of a Plan 9 or 9front host for mackerel-agent: name, value and time on each line, or the graph definitions when MACKEREL_AGENT_PLUGIN_META is set."
+	rest, help, err := cli.Parse(parser, args, stdout)
+	if help {
+		return 0
+	}
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if err == nil && !validPrefix.MatchString(opts.Prefix) {
+		err = fmt.Errorf("--metric-key-prefix %q: use letters, digits, '-', '_' and single dots", opts.Prefix)
+	}
+	var specs []fsspace.Spec
+	for _, f := range opts.FS {
+		s, perr := fsspace.ParseSpec(f)
+		if perr != nil && err == nil {
+			err = perr
+		}
+		specs = append(specs, s)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(stderr, "Try %s --help.\n", name)
+		return 1
+	}
+	if opts.Version {
+		fmt.Fprintf(stdout, "%s %s\n", name, cli.Version())
+		return 0
+	}
+	p := &Plugin{
+		Prefix: opts.Prefix, Consoles: specs, Identity: opts.Namespace.Identity(),
+		StateFile: opts.Tempfile, Interval: time.Second, Now: time.Now, Stderr: stderr,
+	}
+	if p.StateFile == "" {
+		h := sha1.Sum([]byte(p.Identity))
+		p.StateFile = filepath.Join(pluginutil.PluginWorkDir(), fmt.Sprintf("mackerel-plugin-%s-%x", p.Prefix, h[:8]))
+	}
+	if os.Getenv("MACKEREL_AGENT_PLUGIN_META") != "" {
+		// The definitions are static: no need to reach the host.
+		// go-mackerel-plugin prints them on os.Stdout.
+		mp.NewMackerelPlugin(p).OutputDefinitions()
+		return 0
+	}
+	ctx, cancel := cli.Deadline(opts.Timeout)
+	defer cancel()
+	fsys, release, err := opts.Namespace.Open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	defer release()
+	p.FS = fsys
+	m := p.Collect(ctx)
+	if err := p.Output(stdout, m); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}

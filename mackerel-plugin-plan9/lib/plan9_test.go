@@ -1,0 +1,538 @@
+package mpplan9
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
+)
+
+func captureDir(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+var captures = []string{
+	"qemu-9front-11879-amd64-9pc64", "qemu-9front-11879-386-9pc",
+	"qemu-9front-2016-9emul-amd64-9pc64", "qemu-9front-2016-9emul-386-9pcf",
+	"qemu-rsc-plan9-9legacy-386-9pc", "qemu-rsc-plan9-9legacy-amd64-9k10",
+}
+
+// overlay replaces some files of a name space, as the kernel's files
+// change between two readings.
+type overlay struct {
+	ns.FS
+	files map[string][]byte
+	block map[string]chan struct{} // reads of these wait for the channel
+}
+
+func (o overlay) ReadFile(name string) ([]byte, error) {
+	if ch, ok := o.block[name]; ok {
+		<-ch
+	}
+	if b, ok := o.files[name]; ok {
+		if b == nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		}
+		return b, nil
+	}
+	return o.FS.ReadFile(name)
+}
+
+// clock returns the given times in turn, then the last one forever.
+func clock(times ...time.Time) func() time.Time {
+	var mu sync.Mutex
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t := times[0]
+		if len(times) > 1 {
+			times = times[1:]
+		}
+		return t
+	}
+}
+
+var t0 = time.Date(2026, 11, 21, 5, 9, 0, 0, time.UTC)
+
+func newPlugin(t *testing.T, fsys ns.FS, state string, now func() time.Time) (*Plugin, *bytes.Buffer) {
+	var stderr bytes.Buffer
+	return &Plugin{
+		Prefix: "plan9", FS: fsys, StateFile: state, Identity: "test",
+		Interval: time.Millisecond, Now: now, Stderr: &stderr,
+	}, &stderr
+}
+
+func collect(t *testing.T, p *Plugin) map[string]float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return p.Collect(ctx)
+}
+
+func read(t *testing.T, capture, file string) []byte {
+	b, err := os.ReadFile(filepath.Join(captureDir(capture), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Two runs in sequence, as the agent makes them: the first has no state
+// and measures over a short interval; the second uses the first's state
+// and a second reading of /dev/sysstat taken 5 s later.
+func twoRuns(t *testing.T, capture string) (first, second map[string]float64, stderr string) {
+	state := filepath.Join(t.TempDir(), "state")
+	base := ns.Dir(captureDir(capture))
+	p, e1 := newPlugin(t, base, state, clock(t0, t0.Add(time.Second)))
+	first = collect(t, p)
+	later := overlay{FS: base, files: map[string][]byte{"dev/sysstat": read(t, capture, "dev/sysstat.2")}}
+	p, e2 := newPlugin(t, later, state, clock(t0.Add(6*time.Second)))
+	second = collect(t, p)
+	return first, second, e1.String() + e2.String()
+}
+
+func TestContract9front(t *testing.T) {
+	first, second, stderr := twoRuns(t, "qemu-9front-11879-amd64-9pc64")
+	if stderr != "" {
+		t.Errorf("stderr: %s", stderr)
+	}
+	// Rates from the two sysstat readings, 5 s apart (values of the files).
+	want := map[string]float64{
+		"kernel.context_switches": (82568 - 8810) / 5.0,
+		"kernel.interrupts":       (22028 - 3565) / 5.0,
+		"kernel.syscalls":         (38335 - 9845) / 5.0,
+		"kernel.page_faults":      (208590 - 38166) / 5.0,
+		"kernel.tlb_faults":       0,
+		"kernel.tlb_purges":       0,
+		"loadavg.load":            2.073,
+		"cpu.idle":                3, "cpu.interrupt": 3, "cpu.busy": 94,
+		"percpu.0.idle": 3, "percpu.0.interrupt": 3, "percpu.0.busy": 94,
+		// /dev/swap: pages of 4096 bytes.
+		"memory.used": 1011 * 4096, "memory.reclaim": 837 * 4096,
+		"memory.free": (150376 - 1011 - 837) * 4096, "memory.kernel": 104215 * 4096,
+		"memory.total": 1067155456,
+		"swap.used":    0, "swap.total": 320000 * 4096,
+		"pool.malloc.allocated": 2695808, "pool.malloc.size": 2916960, "pool.malloc.max": 426454272,
+		"pool.draw.allocated": 0, "pool.draw.size": 0, "pool.draw.max": 383808845,
+		"pool.secret.allocated": 224, "pool.secret.size": 65568, "pool.secret.max": 16777216,
+		"tcp_established.established": 1,
+		"processes.sleeping":          37, "processes.running": 0, "processes.ready": 0,
+		"processes.stopped": 0, "processes.broken": 0, "processes.moribund": 0, "processes.new": 0,
+		"uptime.seconds": 6.558524214,
+		// Files that did not change between the readings: true zero rates.
+		"interface.ether0.in_packets": 0, "interface.ether0.out_packets": 0,
+		"interface_errors.ether0.crc": 0, "interface_errors.ether0.overflows": 0,
+		"interface_errors.ether0.soft_overflows": 0, "interface_errors.ether0.framing": 0,
+		"interface_errors.ether0.buffer": 0, "interface_errors.ether0.output": 0,
+		"ip.in_receives": 0, "ip.in_delivers": 0, "ip.out_requests": 0, "ip.in_discards": 0,
+		"ip.out_discards": 0, "ip.in_hdr_errors": 0, "ip.in_addr_errors": 0, "ip.out_no_routes": 0,
+		"ip.forw_datagrams": 0,
+		"tcp.active_opens":  0, "tcp.passive_opens": 0, "tcp.estab_resets": 0, "tcp.in_segs": 0,
+		"tcp.out_segs": 0, "tcp.retrans_segs": 0, "tcp.in_errs": 0, "tcp.out_rsts": 0,
+		"udp.in_datagrams": 0, "udp.out_datagrams": 0, "udp.no_ports": 0, "udp.in_errors": 0,
+	}
+	equal(t, second, want)
+	// The first run printed every metric too, with rates measured within
+	// the run (zero on an unchanging capture) and the first sysstat.
+	if len(first) != len(want) || first["loadavg.load"] != 1.299 || first["kernel.syscalls"] != 0 {
+		t.Errorf("first run: %d metrics, load %v", len(first), first["loadavg.load"])
+	}
+}
+
+func equal(t *testing.T, got, want map[string]float64) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("%s missing", k)
+		} else if math.Abs(g-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			t.Errorf("%s = %v, want %v", k, g, w)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected %s = %v", k, v)
+		}
+	}
+}
+
+// Every capture yields its values, and only names of the contract.
+func TestAllCaptures(t *testing.T) {
+	for _, c := range captures {
+		t.Run(c, func(t *testing.T) {
+			_, m, stderr := twoRuns(t, c)
+			if stderr != "" {
+				t.Errorf("stderr: %s", stderr)
+			}
+			checkNames(t, "plan9", m)
+			sw := read(t, c, "dev/sysstat")
+			if len(sw) != 121 {
+				t.Fatal("one CPU expected")
+			}
+			if m["kernel.context_switches"] <= 0 {
+				t.Errorf("context switches %v", m["kernel.context_switches"])
+			}
+			if m["processes.sleeping"] == 0 || m["uptime.seconds"] <= 0 || m["memory.total"] <= 0 || m["memory.used"] <= 0 {
+				t.Errorf("%v", m)
+			}
+		})
+	}
+}
+
+// The classic layout has no reclaim line and no allocated pool figure;
+// the 9k kernel has no memory, pagesize, kernel or swap lines.
+func TestLayouts(t *testing.T) {
+	_, legacy, _ := twoRuns(t, "qemu-rsc-plan9-9legacy-386-9pc")
+	equal(t, pick(legacy, "memory.", "swap.", "pool."), map[string]float64{
+		"memory.used": 568 * 4096, "memory.free": (196576 - 568) * 4096, "memory.kernel": 65536 * 4096,
+		"memory.total": 1070465024, "swap.used": 0, "swap.total": 160000 * 4096,
+		"pool.malloc.size": 1048832, "pool.malloc.max": 236089248, "pool.draw.size": 0, "pool.draw.max": 236089248,
+	})
+	if legacy["uptime.seconds"] != 7.65300492 || legacy["processes.ready"] != 1 {
+		t.Errorf("uptime %v ready %v", legacy["uptime.seconds"], legacy["processes.ready"])
+	}
+	_, k, _ := twoRuns(t, "qemu-rsc-plan9-9legacy-amd64-9k10")
+	equal(t, pick(k, "memory.", "swap.", "pool."), map[string]float64{
+		"memory.total": 204768 * 4096, "memory.free": (204137 + 67) * 4096, "memory.used": (204768 - 204137 - 67) * 4096,
+		"pool.malloc.size": 26014832, "pool.malloc.max": 232030208, "pool.draw.size": 0, "pool.draw.max": 0,
+	})
+	_, old, _ := twoRuns(t, "qemu-9front-2016-9emul-amd64-9pc64")
+	if old["processes.broken"] != 2 || old["uptime.seconds"] < 4.14 || old["uptime.seconds"] > 4.15 {
+		t.Errorf("broken %v uptime %v", old["processes.broken"], old["uptime.seconds"])
+	}
+	if _, ok := old["memory.reclaim"]; ok {
+		t.Error("reclaim printed for a kernel without the line")
+	}
+}
+
+func pick(m map[string]float64, prefixes ...string) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+var nameRE = regexp.MustCompile(`^[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)+$`)
+
+// checkNames: every metric is valid for Mackerel and belongs to exactly
+// one graph definition, its last element being one of the graph's metrics.
+func checkNames(t *testing.T, prefix string, m map[string]float64) {
+	t.Helper()
+	defs := (&Plugin{Prefix: prefix}).GraphDefinition()
+	for k, v := range m {
+		full := prefix + "." + k
+		if !nameRE.MatchString(full) || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			t.Errorf("%s = %v", full, v)
+		}
+		n := 0
+		for g, def := range defs {
+			re := regexp.MustCompile(`^` + strings.ReplaceAll(regexp.QuoteMeta(g), `#`, `[-a-zA-Z0-9_]+`) + `\.([-a-zA-Z0-9_]+)$`)
+			if sm := re.FindStringSubmatch(k); sm != nil {
+				for _, metric := range def.Metrics {
+					if metric.Name == sm[1] {
+						n++
+					}
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s matches %d graph metrics, want 1", k, n)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	if d, ok := delta(4294967000, 100, 32); !ok || d != 396 {
+		t.Errorf("32-bit wrap: %d %v", d, ok)
+	}
+	if _, ok := delta(5000, 100, 32); ok {
+		t.Error("a 32-bit counter falling from the lower half is a reset, not a wrap")
+	}
+	if _, ok := delta(1<<40, 100, 64); ok {
+		t.Error("64-bit counters do not wrap")
+	}
+	// A sysstat whose counters wrapped between two readings 60 s apart.
+	c := "qemu-9front-11879-amd64-9pc64"
+	state := filepath.Join(t.TempDir(), "state")
+	line := func(cs uint32) []byte {
+		return []byte(fmt.Sprintf("%11d %11d %11d %11d %11d %11d %11d %11d %11d %11d \n", 0, cs, 10, 10, 10, 0, 0, 1000, 50, 0))
+	}
+	base := ns.Dir(captureDir(c))
+	p, _ := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": line(4294967000)}}, state, clock(t0))
+	collectWithState(t, p)
+	p, stderr := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": line(1096)}}, state, clock(t0.Add(time.Minute)))
+	m := collect(t, p)
+	if m["kernel.context_switches"] != 1392.0/60 || stderr.Len() != 0 {
+		t.Errorf("rate %v, stderr %q", m["kernel.context_switches"], stderr)
+	}
+}
+
+// collectWithState runs once and checks that a state was saved.
+func collectWithState(t *testing.T, p *Plugin) map[string]float64 {
+	t.Helper()
+	m := collect(t, p)
+	if _, err := os.Stat(p.StateFile); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A write to /dev/sysstat zeroes its counters: the kernel rates of that
+// interval are dropped, not printed as 0 or as negative; other groups stay.
+func TestReset(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	state := filepath.Join(t.TempDir(), "state")
+	base := ns.Dir(captureDir(c))
+	p, _ := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": read(t, c, "dev/sysstat.2")}}, state, clock(t0))
+	collectWithState(t, p)
+	p, stderr := newPlugin(t, base, state, clock(t0.Add(5*time.Second)))
+	m := collect(t, p)
+	for k := range m {
+		if strings.HasPrefix(k, "kernel.") {
+			t.Errorf("%s printed after a reset", k)
+		}
+	}
+	if _, ok := m["ip.in_receives"]; !ok {
+		t.Error("other rates dropped too")
+	}
+	if !strings.Contains(stderr.String(), "kernel counters went backwards") {
+		t.Errorf("stderr %q", stderr)
+	}
+	// The next interval has rates again.
+	p, _ = newPlugin(t, base, state, clock(t0.Add(10*time.Second)))
+	if m := collect(t, p); m["kernel.context_switches"] != 0 {
+		t.Errorf("after the reset: %v", m["kernel.context_switches"])
+	}
+}
+
+// A reboot (uptime went down) drops every rate of that interval.
+func TestReboot(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	state := filepath.Join(t.TempDir(), "state")
+	base := ns.Dir(captureDir(c))
+	p, _ := newPlugin(t, base, state, clock(t0))
+	collectWithState(t, p)
+	rebooted := overlay{FS: base, files: map[string][]byte{"dev/time": []byte(" 1795237790   1795237790625120246               4643072             305157766              6524214 ")}}
+	p, stderr := newPlugin(t, rebooted, state, clock(t0.Add(time.Minute)))
+	m := collect(t, p)
+	if _, ok := m["tcp.in_segs"]; ok || !strings.Contains(stderr.String(), "rebooted") {
+		t.Errorf("rates after a reboot; stderr %q", stderr)
+	}
+	if m["memory.used"] == 0 {
+		t.Error("gauges dropped too")
+	}
+}
+
+// A previous sample more than 10 minutes old gives no rates.
+func TestStaleState(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	state := filepath.Join(t.TempDir(), "state")
+	base := ns.Dir(captureDir(c))
+	p, _ := newPlugin(t, base, state, clock(t0))
+	collectWithState(t, p)
+	p, stderr := newPlugin(t, base, state, clock(t0.Add(11*time.Minute)))
+	m := collect(t, p)
+	if _, ok := m["kernel.syscalls"]; ok || !strings.Contains(stderr.String(), "more than 10m0s") {
+		t.Errorf("stale rates printed; stderr %q", stderr)
+	}
+	// That run saved a fresh sample.
+	p, _ = newPlugin(t, base, state, clock(t0.Add(12*time.Minute)))
+	if _, ok := collect(t, p)["kernel.syscalls"]; !ok {
+		t.Error("no rates after a fresh sample")
+	}
+}
+
+// A corrupt or foreign state file is not used: rates are measured within
+// the run instead, and the state is rewritten.
+func TestBadState(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	state := filepath.Join(t.TempDir(), "state")
+	base := ns.Dir(captureDir(c))
+	for _, content := range []string{"{not json", `{"version":1,"identity":"other host","time":"2026-11-21T05:08:00Z","counters":[]}`} {
+		os.WriteFile(state, []byte(content), 0o644)
+		p, stderr := newPlugin(t, base, state, clock(t0, t0.Add(time.Second)))
+		m := collect(t, p)
+		if _, ok := m["kernel.syscalls"]; !ok || !strings.Contains(stderr.String(), "measuring rates over") {
+			t.Errorf("%q: stderr %q", content, stderr)
+		}
+		var s stateFile
+		b, _ := os.ReadFile(state)
+		if err := json.Unmarshal(b, &s); err != nil || s.Identity != "test" {
+			t.Errorf("state not rewritten: %v", err)
+		}
+	}
+}
+
+// Concurrent runs never leave a torn state file or temporary files.
+func TestConcurrentState(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	base := ns.Dir(captureDir("qemu-9front-11879-amd64-9pc64"))
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, _ := newPlugin(t, base, state, clock(t0.Add(time.Duration(i)*time.Second)))
+			collect(t, p)
+		}()
+	}
+	wg.Wait()
+	var s stateFile
+	b, _ := os.ReadFile(state)
+	if err := json.Unmarshal(b, &s); err != nil || len(s.Counters) == 0 {
+		t.Errorf("state: %v", err)
+	}
+	es, _ := os.ReadDir(dir)
+	if len(es) != 1 {
+		t.Errorf("files left: %v", es)
+	}
+}
+
+// A malformed file costs only its own group, with one line naming it.
+func TestBrokenSource(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	base := ns.Dir(captureDir(c))
+	bad := overlay{FS: base, files: map[string][]byte{"dev/swap": []byte("1067155456 memory\n4096 pagesize\nlots/150376 user\n")}}
+	p, stderr := newPlugin(t, bad, filepath.Join(t.TempDir(), "state"), clock(t0, t0.Add(time.Second)))
+	m := collect(t, p)
+	for k := range m {
+		if strings.HasPrefix(k, "memory.") || strings.HasPrefix(k, "swap.") || strings.HasPrefix(k, "pool.") {
+			t.Errorf("%s printed from a broken /dev/swap", k)
+		}
+	}
+	if m["loadavg.load"] != 1.299 || m["processes.sleeping"] != 37 {
+		t.Error("other groups lost")
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "/dev/swap: line 3") {
+		t.Errorf("stderr %q", stderr)
+	}
+	// A missing file is quiet: its group is simply absent.
+	gone := overlay{FS: base, files: map[string][]byte{"net/tcp/stats": nil}}
+	p, stderr = newPlugin(t, gone, filepath.Join(t.TempDir(), "state"), clock(t0, t0.Add(time.Second)))
+	m = collect(t, p)
+	if _, ok := m["tcp_established.established"]; ok || stderr.Len() != 0 {
+		t.Errorf("missing tcp stats: stderr %q", stderr)
+	}
+}
+
+// A file that never answers does not hold up the run past its deadline.
+func TestDeadline(t *testing.T) {
+	c := "qemu-9front-11879-amd64-9pc64"
+	hang := make(chan struct{})
+	defer close(hang)
+	slow := overlay{FS: ns.Dir(captureDir(c)), block: map[string]chan struct{}{"net/tcp/stats": hang}}
+	p, stderr := newPlugin(t, slow, filepath.Join(t.TempDir(), "state"), time.Now)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	m := p.Collect(ctx)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if m["memory.used"] == 0 || !strings.Contains(stderr.String(), "tcp: p9stats: reading tcp: context deadline exceeded") {
+		t.Errorf("memory %v; stderr %q", m["memory.used"], stderr)
+	}
+}
+
+func TestOutput(t *testing.T) {
+	p := &Plugin{Prefix: "p9", Now: clock(t0)}
+	var b bytes.Buffer
+	p.Output(&b, map[string]float64{"loadavg.load": 1.299, "memory.total": 1067155456, "x.tiny": 1e-7})
+	want := "p9.loadavg.load\t1.299\t1795237740\np9.memory.total\t1067155456\t1795237740\np9.x.tiny\t0.0000001\t1795237740\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	// The single-dash spelling of other Mackerel plugins works.
+	code := Run([]string{"-metric-key-prefix=p9x", "-tempfile", filepath.Join(dir, "s"), "--root", captureDir("qemu-rsc-plan9-9legacy-386-9pc")}, &out, &errb)
+	if code != 0 || errb.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	m := map[string]float64{}
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 || !strings.HasPrefix(f[0], "p9x.") {
+			t.Fatalf("line %q", l)
+		}
+		var v float64
+		fmt.Sscan(f[1], &v)
+		m[strings.TrimPrefix(f[0], "p9x.")] = v
+	}
+	checkNames(t, "p9x", m)
+	if _, err := os.Stat(filepath.Join(dir, "s")); err != nil {
+		t.Error("no state at --tempfile")
+	}
+	for _, args := range [][]string{{"--bogus"}, {"--metric-key-prefix=a..b"}, {"--fs", "zfs:/srv/x"}, {"extra"}} {
+		out.Reset()
+		errb.Reset()
+		if code := Run(args, &out, &errb); code != 1 || !strings.Contains(errb.String(), "--help") || out.Len() != 0 {
+			t.Errorf("%q: exit %d stderr %q", args, code, errb.String())
+		}
+	}
+	out.Reset()
+	if code := Run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "--metric-key-prefix") {
+		t.Errorf("help: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := Run([]string{"--version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "mackerel-plugin-plan9 ") {
+		t.Errorf("version: %d %q", code, out.String())
+	}
+}
+
+// The graph definitions hold exactly the contract's graphs and units.
+func TestGraphDefinition(t *testing.T) {
+	defs := (&Plugin{Prefix: "plan9"}).GraphDefinition()
+	want := map[string]string{
+		"loadavg": "float", "cpu": "percentage", "percpu.#": "percentage", "kernel": "float",
+		"memory": "bytes", "swap": "bytes", "pool.#": "bytes", "interface.#": "float",
+		"interface_bytes.#": "bytes/sec", "interface_errors.#": "float", "ip": "float", "tcp": "float",
+		"tcp_established": "integer", "udp": "float", "processes": "integer", "uptime": "float",
+		"filesystem.#": "bytes", "temperature.#": "float", "battery": "percentage",
+	}
+	var names []string
+	for k, g := range defs {
+		names = append(names, k)
+		if want[k] != g.Unit {
+			t.Errorf("%s: unit %q, want %q", k, g.Unit, want[k])
+		}
+		if !strings.HasPrefix(g.Label, "Plan 9 ") {
+			t.Errorf("%s: label %q", k, g.Label)
+		}
+	}
+	sort.Strings(names)
+	if len(defs) != len(want) {
+		t.Errorf("graphs %v", names)
+	}
+	stacked := map[string]bool{"cpu": true, "percpu.#": true, "processes": true}
+	for k, g := range defs {
+		for _, m := range g.Metrics {
+			if m.Stacked != (stacked[k] || (k == "memory" && m.Name != "total")) {
+				t.Errorf("%s.%s stacked %v", k, m.Name, m.Stacked)
+			}
+		}
+	}
+}
+
+type stateFile = state

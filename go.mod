@@ -5,6 +5,7 @@ go 1.26
 require (
 	9fans.net/go v0.0.7
 	github.com/jessevdk/go-flags v1.6.1
+	github.com/mackerelio/checkers v0.2.1
 	github.com/mackerelio/go-mackerel-plugin v0.1.6
 	github.com/mackerelio/golib v1.2.1
 )

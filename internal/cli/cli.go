@@ -21,10 +21,26 @@ import (
 
 // Namespace chooses the Plan 9 name space a command reads.
 type Namespace struct {
-	Root  string `long:"root" value-name:"DIR" default:"/" description:"read the Plan 9 name space rooted at DIR: / on a Plan 9 host, or a name space mounted (v9fs, 9pfuse) or copied elsewhere"`
-	NineP string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port; replaces --root"`
-	Aname string `long:"aname" value-name:"PATH" description:"with --9p, the tree to attach (exportfs's -r root, or a path under it)"`
-	User  string `long:"user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none)"`
+	Root     string `long:"root" value-name:"DIR" default:"/" description:"read the Plan 9 name space rooted at DIR: / on a Plan 9 host, or a name space mounted (v9fs, 9pfuse) or copied elsewhere"`
+	NineP    string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port; replaces --root"`
+	Aname    string `long:"aname" value-name:"PATH" description:"with --9p, the tree to attach (exportfs's -r root, or a path under it)"`
+	AttachAs string `long:"9p-user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none)"`
+}
+
+// WithUser is Namespace with --user, the shorter name for --9p-user, for
+// every command but check-plan9 procs, whose --user is a process owner.
+type WithUser struct {
+	Namespace
+	User string `long:"user" value-name:"NAME" description:"the same as --9p-user"`
+}
+
+// Resolve returns the Namespace with --user applied.
+func (w WithUser) Resolve() Namespace {
+	n := w.Namespace
+	if n.AttachAs == "" {
+		n.AttachAs = w.User
+	}
+	return n
 }
 
 // Open returns the name space and a function that releases it. Dialling
@@ -33,7 +49,7 @@ func (n Namespace) Open(ctx context.Context) (ns.FS, func(), error) {
 	if n.NineP == "" {
 		return ns.Dir(n.Root), func() {}, nil
 	}
-	user := n.User
+	user := n.AttachAs
 	if user == "" {
 		user = os.Getenv("USER")
 	}

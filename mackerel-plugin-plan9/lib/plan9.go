@@ -37,7 +37,7 @@ type options struct {
 	Timeout  time.Duration `long:"timeout" value-name:"DURATION" default:"10s" description:"end the run by then, printing what was read"`
 	Version  bool          `long:"version" description:"print the version and exit"`
 
-	cli.Namespace `group:"Name space"`
+	cli.WithUser `group:"Name space"`
 }
 
 // Plugin collects the metrics of one name space.
@@ -250,7 +250,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	p := &Plugin{
-		Prefix: opts.Prefix, Consoles: specs, Identity: opts.Namespace.Identity(),
+		Prefix: opts.Prefix, Consoles: specs, Identity: opts.Resolve().Identity(),
 		StateFile: opts.Tempfile, Interval: time.Second, Now: time.Now, Stderr: stderr,
 	}
 	if p.StateFile == "" {
@@ -265,7 +265,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := cli.Deadline(opts.Timeout)
 	defer cancel()
-	fsys, release, err := opts.Namespace.Open(ctx)
+	fsys, release, err := opts.Resolve().Open(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1

@@ -162,6 +162,25 @@ func (f *file) Read(p []byte) (int, error) {
 	return f.r.Read(p)
 }
 
+// ReadAt reads at an offset, as debug/plan9obj does with a kernel file.
+func (f *file) ReadAt(p []byte, off int64) (int, error) {
+	if f.closed.Load() {
+		return 0, fs.ErrClosed
+	}
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	n := 0
+	for n < len(p) {
+		m, err := f.c.read(f.fid, uint64(off)+uint64(n), p[n:min(len(p), n+int(f.iounit))], nil)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 	if f.closed.Load() {
 		return nil, fs.ErrClosed

@@ -1,0 +1,219 @@
+// Package checkplan9 is check-plan9: Mackerel check plugins for Plan 9 and
+// 9front hosts, one subcommand per check, with the flags go-check-plugins
+// users know.
+package checkplan9
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jessevdk/go-flags"
+	"github.com/mackerelio/checkers"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
+)
+
+const name = "check-plan9"
+
+// common holds the options every subcommand takes.
+type common struct {
+	Timeout      time.Duration `long:"timeout" value-name:"DURATION" default:"10s" description:"give up, UNKNOWN, after this long"`
+	cli.WithUser `group:"Name space"`
+}
+
+func (c *common) opts() (cli.Namespace, time.Duration) { return c.Resolve(), c.Timeout }
+
+// commonNoUser is common for procs, whose --user names a process owner:
+// there the 9P attach name is only --9p-user.
+type commonNoUser struct {
+	Timeout       time.Duration `long:"timeout" value-name:"DURATION" default:"10s" description:"give up, UNKNOWN, after this long"`
+	cli.Namespace `group:"Name space"`
+}
+
+func (c *commonNoUser) opts() (cli.Namespace, time.Duration) { return c.Namespace, c.Timeout }
+
+// host is what a check reads.
+type host struct {
+	fs  ns.FS
+	st  p9stats.FS
+	now func() time.Time
+}
+
+// check is a subcommand.
+type check interface {
+	opts() (cli.Namespace, time.Duration)
+	// run returns the result; it may take until ctx's deadline.
+	run(ctx context.Context, h *host) *checkers.Checker
+}
+
+type globalOptions struct {
+	Version bool `long:"version" description:"print the version and exit"`
+}
+
+var subcommands = []struct {
+	name, checker, short, long string
+	new                        func() check
+}{
+	{"reboot-required", "RebootRequired", "Is a newer kernel waiting for a reboot?",
+		"WARNING (or CRITICAL with --critical) when the kernel that will boot next differs from the running one. The running kernel's build time is the modification time of #c/sysstat; the next kernel's is read from its kerndate symbol, or, for a kernel without symbols, estimated from its modification time.",
+		func() check { return &rebootCmd{} }},
+	{"memory", "Memory", "User memory in use",
+		"Percent of user memory in use; pages the kernel can reclaim (9front's image and mount caches) count as free.",
+		func() check { return &memoryCmd{} }},
+	{"swap", "Swap", "Swap in use",
+		"Percent of swap space in use. A host without swap is OK.",
+		func() check { return &swapCmd{} }},
+	{"load", "Load", "Load average",
+		"Plan 9's load average: runnable processes, a decayed average over a few seconds (the kernel keeps no 5- or 15-minute figures).",
+		func() check { return &loadCmd{} }},
+	{"procs", "Procs", "Number of processes",
+		"Counts processes by program name, user and state, like check-procs. Every --pattern is counted and judged; the worst result wins.",
+		func() check { return &procsCmd{} }},
+	{"uptime", "Uptime", "Time since boot",
+		"Time since boot, from /dev/time.",
+		func() check { return &uptimeCmd{} }},
+	{"fs", "FileServer", "File-server free space",
+		"Free space of cwfs, hjfs, gefs or fossil, asked on the file server's console; run as the host owner.",
+		func() check { return &fsCmd{} }},
+	{"link", "Link", "Ethernet link state",
+		"CRITICAL when a named interface reports link 0 in /net/etherN/stats. Some drivers never set the link state; check by hand first.",
+		func() check { return &linkCmd{} }},
+}
+
+// Do runs check-plan9 with the process's arguments and exits with the
+// check's status.
+func Do() {
+	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Run runs check-plan9 and returns the exit status: 0 OK, 1 WARNING,
+// 2 CRITICAL, 3 UNKNOWN. The result is one line on stdout.
+func Run(args []string, stdout, stderr io.Writer) int {
+	var global globalOptions
+	parser := flags.NewParser(&global, flags.HelpFlag|flags.PassDoubleDash)
+	parser.Name = name
+	parser.Usage = "[OPTIONS]"
+	parser.LongDescription = "Mackerel check plugins for Plan 9 and 9front hosts. Each subcommand prints one line, '<Name> <STATUS>: message', and exits 0 (OK), 1 (WARNING), 2 (CRITICAL) or 3 (UNKNOWN). See check-plan9 SUBCOMMAND --help."
+	checks := map[string]check{}
+	names := map[string]string{}
+	for _, s := range subcommands {
+		c := s.new()
+		if _, err := parser.AddCommand(s.name, s.short, s.long, c); err != nil {
+			panic(err)
+		}
+		checks[s.name], names[s.name] = c, s.checker
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		fmt.Fprintf(stdout, "%s %s\n", name, cli.Version())
+		return 0
+	}
+	rest, help, err := cli.Parse(parser, args, stdout)
+	if help {
+		return 0
+	}
+	if err == nil && global.Version {
+		fmt.Fprintf(stdout, "%s %s\n", name, cli.Version())
+		return 0
+	}
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	var c check
+	if err == nil {
+		c = checks[parser.Active.Name]
+		err = validate(c)
+	}
+	if err != nil {
+		return usage(stdout, stderr, parser, err)
+	}
+	nspace, timeout := c.opts()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var ckr *checkers.Checker
+	if h, release, err := open(ctx, nspace); err != nil {
+		ckr = checkers.Unknown(err.Error())
+	} else {
+		defer release()
+		ckr = runWithin(ctx, timeout, c, h)
+	}
+	if ckr.Name == "" {
+		ckr.Name = names[parser.Active.Name]
+	}
+	return result(stdout, ckr)
+}
+
+// usage reports a bad command line: UNKNOWN, as the check could not run,
+// with the usage on stderr.
+func usage(stdout, stderr io.Writer, p *flags.Parser, err error) int {
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	if p.Active != nil {
+		fmt.Fprintf(stderr, "Try %s %s --help.\n", name, p.Active.Name)
+	} else {
+		p.WriteHelp(stderr)
+	}
+	return result(stdout, &checkers.Checker{Name: "CheckPlan9", Status: checkers.UNKNOWN, Message: err.Error()})
+}
+
+// validater is implemented by subcommands that check their flags.
+type validater interface{ validate() error }
+
+func validate(c check) error {
+	if v, ok := c.(validater); ok {
+		return v.validate()
+	}
+	return nil
+}
+
+// open opens the name space, by ctx's deadline.
+func open(ctx context.Context, n cli.Namespace) (*host, func(), error) {
+	fsys, release, err := n.Open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &host{fs: fsys, st: p9stats.NewFS(fsys), now: time.Now}, release, nil
+}
+
+// runWithin runs the check and gives up, UNKNOWN, when ctx ends.
+func runWithin(ctx context.Context, timeout time.Duration, c check, h *host) *checkers.Checker {
+	done := make(chan *checkers.Checker, 1)
+	go func() { done <- c.run(ctx, h) }()
+	select {
+	case ckr := <-done:
+		return ckr
+	case <-ctx.Done():
+		return checkers.Unknown(fmt.Sprintf("no answer within %v", timeout))
+	}
+}
+
+// maxMessage is what Mackerel keeps of a check's message.
+const maxMessage = 1024
+
+func result(w io.Writer, ckr *checkers.Checker) int {
+	if r := []rune(ckr.Message); len(r) > maxMessage-len(ckr.Name)-12 {
+		ckr.Message = string(r[:maxMessage-len(ckr.Name)-15]) + "..."
+	}
+	fmt.Fprintln(w, ckr.String())
+	return int(ckr.Status)
+}
+
+// worst combines results: the most severe status wins, UNKNOWN counting
+// below CRITICAL but above WARNING, and the messages are joined.
+func worst(results []*checkers.Checker) *checkers.Checker {
+	rank := map[checkers.Status]int{checkers.OK: 0, checkers.WARNING: 1, checkers.UNKNOWN: 2, checkers.CRITICAL: 3}
+	out := &checkers.Checker{Status: checkers.OK}
+	var msgs []string
+	for _, r := range results {
+		if rank[r.Status] > rank[out.Status] {
+			out.Status = r.Status
+		}
+		msgs = append(msgs, r.Message)
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
+}

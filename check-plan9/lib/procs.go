@@ -1,0 +1,120 @@
+package checkplan9
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mackerelio/checkers"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
+)
+
+type procsCmd struct {
+	Patterns      []string `short:"p" long:"pattern" value-name:"REGEXP" description:"count processes whose program name matches REGEXP (repeatable: each pattern is counted and judged)"`
+	Exclude       []string `short:"x" long:"exclude-pattern" value-name:"REGEXP" description:"leave out processes whose program name matches REGEXP (repeatable)"`
+	User          string   `short:"u" long:"user" value-name:"USER" description:"count only processes of USER"`
+	State         string   `short:"s" long:"state" value-name:"STATE" description:"count only processes in STATE: a class (running, ready, sleeping, stopped, broken, moribund, new) or the state as ps shows it (Pread, Await, …)"`
+	WarningOver   *int     `short:"w" long:"warning-over" value-name:"N" description:"WARNING when more than N processes match"`
+	CriticalOver  *int     `short:"c" long:"critical-over" value-name:"N" description:"CRITICAL when more than N processes match"`
+	WarningUnder  int      `short:"W" long:"warning-under" value-name:"N" default:"1" description:"WARNING when fewer than N processes match"`
+	CriticalUnder int      `short:"C" long:"critical-under" value-name:"N" default:"1" description:"CRITICAL when fewer than N processes match"`
+	Broken        bool     `long:"broken" description:"CRITICAL when any process is Broken (crashed and held for the debugger), naming them; other thresholds are ignored"`
+	commonNoUser
+
+	patterns, exclude []*regexp.Regexp
+}
+
+func (c *procsCmd) validate() error {
+	compile := func(flag string, ss []string) ([]*regexp.Regexp, error) {
+		var rs []*regexp.Regexp
+		for _, s := range ss {
+			r, err := regexp.Compile(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: %v", flag, s, err)
+			}
+			rs = append(rs, r)
+		}
+		return rs, nil
+	}
+	var err error
+	if c.patterns, err = compile("--pattern", c.Patterns); err != nil {
+		return err
+	}
+	c.exclude, err = compile("--exclude-pattern", c.Exclude)
+	return err
+}
+
+func (c *procsCmd) match(p p9stats.ProcStatus) bool {
+	if c.User != "" && p.User != c.User {
+		return false
+	}
+	if c.State != "" && p.State != c.State {
+		if class, ok := p9stats.ParseStateClass(c.State); !ok || class != p.Class {
+			return false
+		}
+	}
+	for _, x := range c.exclude {
+		if x.MatchString(p.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *procsCmd) run(ctx context.Context, h *host) *checkers.Checker {
+	procs, err := h.st.Procs()
+	if err != nil && len(procs) == 0 {
+		return checkers.Unknown(err.Error())
+	}
+	if c.Broken {
+		return broken(procs)
+	}
+	patterns := c.patterns
+	if len(patterns) == 0 {
+		patterns = []*regexp.Regexp{nil}
+	}
+	var rs []*checkers.Checker
+	for _, re := range patterns {
+		n := 0
+		for _, p := range procs {
+			if c.match(p) && (re == nil || re.MatchString(p.Name)) {
+				n++
+			}
+		}
+		st := checkers.OK
+		switch {
+		case c.CriticalOver != nil && n > *c.CriticalOver, n < c.CriticalUnder:
+			st = checkers.CRITICAL
+		case c.WarningOver != nil && n > *c.WarningOver, n < c.WarningUnder:
+			st = checkers.WARNING
+		}
+		msg := fmt.Sprintf("Found %d matching processes", n)
+		if re != nil {
+			msg += fmt.Sprintf(" /%s/", re)
+		}
+		rs = append(rs, checkers.NewChecker(st, msg))
+	}
+	r := worst(rs)
+	if err != nil {
+		// Some /proc/N/status could not be read: say so, but count the rest.
+		r.Message += " (" + strings.ReplaceAll(err.Error(), "\n", "; ") + ")"
+	}
+	return r
+}
+
+// broken reports processes in the Broken state: on Plan 9 a program that
+// faults is held as Broken for a debugger (acid) until someone kills it.
+func broken(procs []p9stats.ProcStatus) *checkers.Checker {
+	var names []string
+	for _, p := range procs {
+		if p.Class == p9stats.StateBroken {
+			names = append(names, fmt.Sprintf("%s (pid %d, %s)", p.Name, p.PID, p.User))
+		}
+	}
+	if len(names) == 0 {
+		return checkers.Ok(fmt.Sprintf("no broken process among %d", len(procs)))
+	}
+	return checkers.Critical(fmt.Sprintf("%d broken: %s", len(names), strings.Join(names, ", ")))
+}

@@ -41,8 +41,9 @@ type Server struct {
 	// Consoles maps a path ("srv/cwfs.cmd") to what the console replies to
 	// each command written to it; reads wait for a reply.
 	Consoles map[string]func(cmd string) string
-	// Fault, if set, decides the fate of every request.
-	Fault func(*plan9.Fcall) Fault
+	// Fault, if set, decides the fate of every request; path is that of
+	// the request's fid ("." for the root), "" before the fid exists.
+	Fault func(req *plan9.Fcall, path string) Fault
 
 	ln       net.Listener
 	wg       sync.WaitGroup
@@ -157,7 +158,13 @@ func (c *conn) serve() {
 		}
 		fault := Answer
 		if c.s.Fault != nil && tx.Type != plan9.Tflush {
-			fault = c.s.Fault(tx)
+			path := ""
+			c.mu.Lock()
+			if f := c.fids[tx.Fid]; f != nil {
+				path = f.path
+			}
+			c.mu.Unlock()
+			fault = c.s.Fault(tx, path)
 		}
 		switch fault {
 		case Hangup:

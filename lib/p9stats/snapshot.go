@@ -36,6 +36,11 @@ const (
 
 var sourceNames = []string{"swap", "sysstat", "time", "procs", "ether", "ip", "tcp", "udp", "icmp", "il", "ipifc", "cputemp", "battery", "kernel", "disks"}
 
+// sourceFiles says which files each source reads, for messages.
+var sourceFiles = []string{"/dev/swap", "/dev/sysstat", "/dev/time", "/proc/*/status", "/net/ether*/stats", "/net/ipifc/stats",
+	"/net/tcp/stats", "/net/udp/stats", "/net/icmp/stats", "/net/il/stats", "/net/ipifc/*/status", "/dev/cputemp",
+	"/mnt/apm/battery", "/dev/cputype and /dev/sysname", "/dev/sd*/ctl"}
+
 func (s Source) String() string {
 	var names []string
 	for i, n := range sourceNames {
@@ -126,7 +131,7 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 			once.Do(func() {
 				for i := range sourceNames {
 					if src := Source(1) << i; pending&src != 0 {
-						s.Errors[src] = fmt.Errorf("p9stats: reading %v: %w", src, ctx.Err())
+						s.Errors[src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", sourceFiles[i], ctx.Err())
 					}
 				}
 			})

@@ -446,7 +446,7 @@ func TestDeadline(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %v", d)
 	}
-	if m["memory.used"] == 0 || !strings.Contains(stderr.String(), "tcp: p9stats: reading tcp: context deadline exceeded") {
+	if m["memory.used"] == 0 || !strings.Contains(stderr.String(), "tcp: p9stats: /net/tcp/stats: no answer before the deadline (context deadline exceeded)") {
 		t.Errorf("memory %v; stderr %q", m["memory.used"], stderr)
 	}
 }

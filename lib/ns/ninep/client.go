@@ -144,7 +144,8 @@ var errClosed = errors.New("connection closed")
 func (c *Client) errorf(op string, err error) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		err = errors.New("no reply before the deadline")
-	} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	} else if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe") {
 		err = errors.New("connection closed by the server")
 	}
 	return fmt.Errorf("9P %s: %s: %w", c.addr, op, err)

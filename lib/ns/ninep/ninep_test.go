@@ -217,7 +217,7 @@ func TestFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := runtime.NumGoroutine()
-			srv := &p9test.Server{Root: capture, Fault: func(f *plan9.Fcall) p9test.Fault {
+			srv := &p9test.Server{Root: capture, Fault: func(f *plan9.Fcall, _ string) p9test.Fault {
 				if f.Type == tt.on {
 					return tt.fault
 				}

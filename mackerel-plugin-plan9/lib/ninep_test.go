@@ -1,0 +1,198 @@
+package mpplan9
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"9fans.net/go/plan9"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
+)
+
+// values runs the plugin and returns its lines without the time column.
+func values(t *testing.T, args ...string) (lines []string, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Run(append([]string{"--tempfile", filepath.Join(t.TempDir(), "state")}, args...), &out, &errb); code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errb.String())
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 {
+			t.Fatalf("line %q", l)
+		}
+		lines = append(lines, f[0]+"\t"+f[1])
+	}
+	return lines, errb.String()
+}
+
+// Over 9P the plugin reports exactly what it reports from the same files
+// on disk, for every capture.
+func TestSameOver9P(t *testing.T) {
+	for _, c := range captures {
+		t.Run(c, func(t *testing.T) {
+			var mu sync.Mutex
+			var writes []string
+			// Read-only: nothing is opened but for reading, nothing written.
+			watch := func(f *plan9.Fcall, path string) p9test.Fault {
+				if (f.Type == plan9.Topen && f.Mode != plan9.OREAD) || f.Type == plan9.Twrite || f.Type == plan9.Tcreate ||
+					f.Type == plan9.Tremove || f.Type == plan9.Twstat {
+					mu.Lock()
+					writes = append(writes, f.String()+" on "+path)
+					mu.Unlock()
+				}
+				return p9test.Answer
+			}
+			addr := p9test.Start(t, &p9test.Server{Root: captureDir(c), Fault: watch})
+			local, e1 := values(t, "--root", captureDir(c))
+			remote, e2 := values(t, "--9p", addr)
+			if len(writes) > 0 {
+				t.Errorf("the plugin wrote: %q", writes)
+			}
+			if e1 != "" || e2 != "" {
+				t.Errorf("stderr: %q %q", e1, e2)
+			}
+			if strings.Join(local, "\n") != strings.Join(remote, "\n") {
+				t.Errorf("--root:\n%s\n--9p:\n%s", strings.Join(local, "\n"), strings.Join(remote, "\n"))
+			}
+			if len(local) < 55 {
+				t.Errorf("only %d metrics", len(local))
+			}
+		})
+	}
+}
+
+// settle waits for the goroutines to fall back to n.
+func settle(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > n {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left, want %d:\n%s", g, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// A faulty server costs the groups it breaks, ends the run by --timeout
+// with a clear message, and leaves no goroutine behind.
+func TestFaultsOver9P(t *testing.T) {
+	c := captureDir("qemu-9front-11879-amd64-9pc64")
+	tests := []struct {
+		name   string
+		fault  p9test.Fault
+		typ    uint8
+		path   string
+		stderr string
+		absent string // a metric that must be missing
+	}{
+		{"stops answering", p9test.Silence, plan9.Tread, "net/tcp/stats", "tcp: p9stats: /net/tcp/stats: no answer before the deadline", "tcp_established.established"},
+		{"refuses", p9test.Refuse, plan9.Topen, "dev/swap", "swap: read dev/swap: injected fault", "memory.used"},
+		{"hangs up", p9test.Hangup, plan9.Tread, "net/udp/stats", "connection closed by the server", "udp.in_datagrams"},
+		{"garbage", p9test.Garbage, plan9.Tread, "net/ipifc/stats", "malformed message", "ip.in_receives"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := runtime.NumGoroutine()
+			srv := &p9test.Server{Root: c, Fault: func(f *plan9.Fcall, path string) p9test.Fault {
+				if f.Type == tt.typ && path == tt.path {
+					return tt.fault
+				}
+				return p9test.Answer
+			}}
+			addr := p9test.Start(t, srv)
+			var out, errb bytes.Buffer
+			start := time.Now()
+			code := Run([]string{"--9p", addr, "--timeout", "1500ms", "--tempfile", filepath.Join(t.TempDir(), "s")}, &out, &errb)
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if code != 0 || !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("exit %d, stderr %q, want it to say %q", code, errb.String(), tt.stderr)
+			}
+			if strings.Contains(out.String(), "plan9."+tt.absent+"\t") {
+				t.Errorf("%s printed", tt.absent)
+			}
+			// What was read before the fault is still printed.
+			if tt.fault != p9test.Hangup && tt.fault != p9test.Garbage && !strings.Contains(out.String(), "plan9.loadavg.load\t1.299\t") {
+				t.Errorf("stdout lost the other groups:\n%s", out.String())
+			}
+			srv.Close()
+			settle(t, base)
+		})
+	}
+}
+
+// manyProcs makes a copy of the 9front capture with n processes.
+func manyProcs(t testing.TB, n int) string {
+	dir := t.TempDir()
+	src := captureDir("qemu-9front-11879-amd64-9pc64")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := os.ReadDir(filepath.Join(src, "proc"))
+	for i := 0; len(es) > 0; i++ {
+		pid := 10000 + i
+		entries, _ := os.ReadDir(filepath.Join(dir, "proc"))
+		if len(entries) >= n {
+			break
+		}
+		from := filepath.Join(src, "proc", es[i%len(es)].Name(), "status")
+		b, err := os.ReadFile(from)
+		if err != nil {
+			continue
+		}
+		os.MkdirAll(filepath.Join(dir, "proc", strconv.Itoa(pid)), 0o755)
+		os.WriteFile(filepath.Join(dir, "proc", strconv.Itoa(pid), "status"), b, 0o444)
+	}
+	return dir
+}
+
+// BenchmarkCollectOver9PWithLatency measures one whole collection (dial,
+// attach, reading every file, 200 processes) through a link that delays
+// each direction by 25 ms: a 50 ms round trip. rtts/op is the time in
+// round trips; requests/op is what a reader that waits for each reply
+// before the next request would pay in round trips.
+func BenchmarkCollectOver9PWithLatency(b *testing.B) {
+	const oneWay = 25 * time.Millisecond
+	root := manyProcs(b, 200)
+	srv := &p9test.Server{Root: root}
+	addr := p9test.Proxy(b, p9test.Start(b, srv), oneWay)
+	state := filepath.Join(b.TempDir(), "state")
+	collect := func() (int64, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := ninep.Dial(ctx, addr, "glenda", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		var stderr bytes.Buffer
+		p := &Plugin{Prefix: "plan9", FS: c, StateFile: state, Identity: "bench", Interval: 0, Now: time.Now, Stderr: &stderr}
+		m := p.Collect(ctx)
+		if stderr.Len() > 0 || m["processes.sleeping"] != 200 {
+			b.Fatalf("%d processes; stderr %s", int(m["processes.sleeping"]), stderr.String())
+		}
+		return c.Requests(), len(m)
+	}
+	collect() // leaves a state, so each run reads the host once
+	var requests int64
+	b.ResetTimer()
+	for b.Loop() {
+		requests, _ = collect()
+	}
+	b.StopTimer()
+	per := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(float64(per)/float64(2*oneWay), "rtts/op")
+	b.ReportMetric(float64(requests), "requests/op")
+}

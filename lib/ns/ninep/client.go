@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"9fans.net/go/plan9"
 )
@@ -130,11 +131,19 @@ func NewClient(ctx context.Context, conn net.Conn, addr, user, aname string) (*C
 }
 
 // Close hangs up. Pending requests fail; the server releases every fid.
+// It waits for the connection's reader to return, but not for long: on
+// some Plan 9 kernels (9front of 2016) Go cannot interrupt a network read
+// blocked in the kernel, which then ends only at the deadline.
 func (c *Client) Close() error {
 	c.fail(errClosed)
-	<-c.closed
+	select {
+	case <-c.closed:
+	case <-time.After(closeWait):
+	}
 	return nil
 }
+
+const closeWait = time.Second
 
 // Requests is the number of 9P requests sent so far.
 func (c *Client) Requests() int64 { return c.requests.Load() }

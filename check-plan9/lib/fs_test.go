@@ -50,6 +50,10 @@ func consoleHost(t *testing.T) string {
 			return ""
 		},
 		"srv/mute.cmd": func(string) string { return "" },
+		// Replies captured from real servers (testdata/fsconsole).
+		"srv/cwfs64x.cmd": func(string) string { return real(t, "cwfs64x-statw.txt") },
+		"srv/getest.cmd":  func(string) string { return real(t, "gefs-df.txt") },
+		"srv/fossil.cmd":  func(string) string { return real(t, "fossil-df.txt") },
 	}}
 	return p9test.Start(t, srv)
 }
@@ -66,9 +70,20 @@ func TestFS(t *testing.T) {
 		{"hjfs", []string{"fs", "--fs", "hjfs:/srv/hjfs.cmd", "--9p", addr}, 0, "FileServer OK: hjfs: 17.9 GiB free of 20.0 GiB (89.5%)"},
 		{"several", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "--fs", "fossil:/srv/fscons:main", "-c", "15%", "--9p", addr}, 2,
 			"FileServer CRITICAL: cwfs: 67.4 GiB free of 85.9 GiB (78.5%); fscons_main: 10.0 GiB free of 100.0 GiB (10.0%)"},
+		{"real cwfs64x", []string{"fs", "--fs", "cwfs:/srv/cwfs64x.cmd", "--9p", addr}, 0, "FileServer OK: cwfs64x: 255.9 MiB free of 256.0 MiB (100.0%)"},
+		{"real gefs", []string{"fs", "--fs", "gefs:/srv/getest.cmd", "--9p", addr}, 0, "FileServer OK: getest: 511.2 MiB free of 511.6 MiB (99.9%)"},
+		{"real fossil", []string{"fs", "--fs", "fossil:/srv/fossil.cmd", "--9p", addr}, 0, "FileServer OK: fossil: 127.6 MiB free of 127.6 MiB (100.0%)"},
 		{"silent console", []string{"fs", "--fs", "cwfs:/srv/mute.cmd", "--timeout", "300ms", "--9p", addr}, 3, "FileServer UNKNOWN: …"},
 		{"no console", []string{"fs", "--fs", "cwfs:/srv/none.cmd", "--9p", addr}, 3, "FileServer UNKNOWN: cwfs:/srv/none.cmd: open srv/none.cmd: 'none.cmd' file does not exist"},
 		{"bad kind", []string{"fs", "--fs", "zfs:/srv/x", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --fs "zfs:/srv/x": kind "zfs" is not one of cwfs, hjfs, gefs, fossil`},
 		{"bad size", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "lots", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --warning "lots": want a percentage such as 10% or a size such as 2GB`},
 	})
+}
+
+func real(t *testing.T, name string) string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
+	if err != nil {
+		t.Error(err)
+	}
+	return string(b)
 }

@@ -1,6 +1,8 @@
 package p9stats
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -68,5 +70,39 @@ func TestFossilDf(t *testing.T) {
 	}
 	if _, err := ParseFossilDf([]byte("main: unknown command df\n")); err == nil {
 		t.Error("error reply accepted")
+	}
+}
+
+// Replies of real file servers, captured in a Plan 9 guest (see
+// testdata/fsconsole/README.md); values as the bytes say.
+func TestRealConsoleReplies(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cw, err := ParseCwfsStatw(read("cwfs64x-statw.txt"))
+	if err != nil || len(cw) != 1 {
+		t.Fatalf("%+v %v", cw, err)
+	}
+	if want := (CwfsStats{Name: "main", MSize: 7, CSize: 945, FSize: 6, WSize: 16384, WMax: 4, CacheFullPercent: 0}); cw[0] != want {
+		t.Errorf("cwfs %+v", cw[0])
+	}
+	if sp := cw[0].Space(CwfsBlockSize); sp.Size != 256<<20 || sp.Used != 6*16384 {
+		t.Errorf("cwfs space %+v", sp)
+	}
+	ge, err := ParseGefsDf(read("gefs-df.txt"))
+	if err != nil || ge != (FSSpace{Kind: "gefs", Used: 458752, Size: 536477696, Free: 536018944}) {
+		t.Errorf("gefs %+v %v", ge, err)
+	}
+	hj, err := ParseHjfsDf(read("hjfs-kmesg.txt"))
+	if err != nil || hj != (FSSpace{Kind: "hjfs", Free: 16366 * 4096, Used: 18 * 4096, Size: 16384 * 4096}) {
+		t.Errorf("hjfs %+v %v", hj, err)
+	}
+	fo, err := ParseFossilDf(read("fossil-df.txt"))
+	if err != nil || fo != (FSSpace{Kind: "fossil", Name: "main", Used: 40960, Free: 133791744, Size: 133832704}) {
+		t.Errorf("fossil %+v %v", fo, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,14 @@ func fuzzParser[T any](f *testing.F, parse func([]byte) (T, error), files []stri
 		}
 	}
 	for _, e := range extra {
+		if strings.HasPrefix(e, "fsconsole/") {
+			b, err := os.ReadFile(filepath.Join("..", "..", "testdata", e))
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+			continue
+		}
 		f.Add([]byte(e))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -136,19 +145,19 @@ func FuzzParseSDUnitCtl(f *testing.F) {
 }
 
 func FuzzParseCwfsStatw(f *testing.F) {
-	fuzzParser(f, ParseCwfsStatw, nil, cwfsStatw)
+	fuzzParser(f, ParseCwfsStatw, nil, cwfsStatw, "fsconsole/cwfs64x-statw.txt")
 }
 
 func FuzzParseHjfsDf(f *testing.F) {
-	fuzzParser(f, ParseHjfsDf, []string{"dev/kmesg"}, "hjfs: (blocks) free 4690411, used 551829, total 5242240\n")
+	fuzzParser(f, ParseHjfsDf, []string{"dev/kmesg"}, "hjfs: (blocks) free 4690411, used 551829, total 5242240\n", "fsconsole/hjfs-kmesg.txt")
 }
 
 func FuzzParseGefsDf(f *testing.F) {
-	fuzzParser(f, ParseGefsDf, nil, "gefs# arena 0: 1a2b3c000/3ff800000 (40.91%)\nused:\t13987201024 (13.03 GiB)\nsize:\t34342961152 (31.98 GiB)\nfree:\t20355760128 (18.96 GiB)\n")
+	fuzzParser(f, ParseGefsDf, nil, "fsconsole/gefs-df.txt", "gefs# arena 0: 1a2b3c000/3ff800000 (40.91%)\nused:\t13987201024 (13.03 GiB)\nsize:\t34342961152 (31.98 GiB)\nfree:\t20355760128 (18.96 GiB)\n")
 }
 
 func FuzzParseFossilDf(f *testing.F) {
-	fuzzParser(f, ParseFossilDf, nil, "\tmain: 1,234,567,168 used + 98,765,000,704 free = 99,999,567,872 (1.2% used)\n")
+	fuzzParser(f, ParseFossilDf, nil, "fsconsole/fossil-df.txt", "\tmain: 1,234,567,168 used + 98,765,000,704 free = 99,999,567,872 (1.2% used)\n")
 }
 
 func FuzzParseCPUTemp(f *testing.F) {

@@ -246,5 +246,11 @@ func newPart(before, after []byte) []byte {
 	if i := bytes.LastIndex(after, tail); i >= 0 {
 		return after[i+len(tail):]
 	}
+	// The ring slid past that tail: after begins with a shorter suffix.
+	for k := min(len(before), len(after)); k >= 32; k-- {
+		if bytes.HasPrefix(after, before[len(before)-k:]) {
+			return after[k:]
+		}
+	}
 	return after
 }

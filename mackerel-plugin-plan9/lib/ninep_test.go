@@ -196,3 +196,64 @@ func BenchmarkCollectOver9PWithLatency(b *testing.B) {
 	b.ReportMetric(float64(per)/float64(2*oneWay), "rtts/op")
 	b.ReportMetric(float64(requests), "requests/op")
 }
+
+// --fs asks each console for its space; the replies are those of real
+// servers (testdata/fsconsole), and the values are what they say.
+func TestFileServersOver9P(t *testing.T) {
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(captureDir("qemu-9front-11879-amd64-9pc64"))); err != nil {
+		t.Fatal(err)
+	}
+	real := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	kmesg := filepath.Join(root, "dev", "kmesg")
+	os.Chmod(kmesg, 0o644)
+	os.WriteFile(kmesg, []byte("\nPlan 9\n"), 0o644)
+	srv := &p9test.Server{Root: root, Consoles: map[string]func(string) string{
+		"srv/cwfs.cmd": func(string) string { return real("cwfs64x-statw.txt") },
+		"srv/gefs.cmd": func(string) string { return real("gefs-df.txt") },
+		"srv/fscons":   func(string) string { return real("fossil-df.txt") },
+		"srv/hjfs.cmd": func(string) string {
+			f, _ := os.OpenFile(kmesg, os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString("hjfs: (blocks) free 16366, used 18, total 16384\nhjfs: (MB) free 63, used 0, total 64\n")
+			f.Close()
+			return ""
+		},
+	}}
+	addr := p9test.Start(t, srv)
+	lines, stderr := values(t, "--9p", addr, "--fs", "cwfs:/srv/cwfs.cmd", "--fs", "gefs:/srv/gefs.cmd",
+		"--fs", "fossil:/srv/fscons", "--fs", "hjfs:/srv/hjfs.cmd")
+	if stderr != "" {
+		t.Errorf("stderr %q", stderr)
+	}
+	got := map[string]string{}
+	for _, l := range lines {
+		if k, v, _ := strings.Cut(l, "\t"); strings.HasPrefix(k, "plan9.filesystem.") {
+			got[k] = v
+		}
+	}
+	want := map[string]string{
+		"plan9.filesystem.cwfs.size": "268435456", "plan9.filesystem.cwfs.used": "98304",
+		"plan9.filesystem.gefs.size": "536477696", "plan9.filesystem.gefs.used": "458752",
+		"plan9.filesystem.fscons.size": "133832704", "plan9.filesystem.fscons.used": "40960",
+		"plan9.filesystem.hjfs.size": "67108864", "plan9.filesystem.hjfs.used": "73728",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %s", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%v", got)
+	}
+	// A console that does not answer costs only its own metrics.
+	lines, stderr = values(t, "--9p", addr, "--timeout", "2s", "--fs", "cwfs:/srv/none.cmd")
+	if !strings.Contains(stderr, "filesystem: cwfs:/srv/none.cmd: open srv/none.cmd:") || len(lines) < 60 {
+		t.Errorf("%d lines; stderr %q", len(lines), stderr)
+	}
+}

@@ -536,3 +536,20 @@ func TestGraphDefinition(t *testing.T) {
 }
 
 type stateFile = state
+
+// BenchmarkCollect is one whole collection of the 9front capture from the
+// local disk, with a previous sample in the state file, as every run of
+// the agent after the first.
+func BenchmarkCollect(b *testing.B) {
+	state := filepath.Join(b.TempDir(), "state")
+	var stderr bytes.Buffer
+	p := &Plugin{Prefix: "plan9", FS: ns.Dir(captureDir("qemu-9front-11879-amd64-9pc64")), StateFile: state,
+		Identity: "bench", Interval: 0, Now: time.Now, Stderr: &stderr}
+	p.Collect(context.Background())
+	b.ReportAllocs()
+	for b.Loop() {
+		if m := p.Collect(context.Background()); len(m) != 67 {
+			b.Fatalf("%d metrics; %s", len(m), stderr.String())
+		}
+	}
+}

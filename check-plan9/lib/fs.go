@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/mackerelio/checkers"
 
@@ -83,38 +82,27 @@ func (c *fsCmd) validate() error {
 }
 
 func (c *fsCmd) run(ctx context.Context, h *host) *checkers.Checker {
-	results := make([][]*checkers.Checker, len(c.specs))
-	var wg sync.WaitGroup
-	for i, spec := range c.specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			spaces, err := fsspace.Read(ctx, h.fs, spec)
-			if err != nil {
-				results[i] = []*checkers.Checker{checkers.Unknown(err.Error())}
-				return
-			}
-			for _, s := range spaces {
-				st := checkers.OK
-				switch {
-				case c.crit.below(s.Free, s.Size):
-					st = checkers.CRITICAL
-				case c.warn.below(s.Free, s.Size):
-					st = checkers.WARNING
-				}
-				pct := 0.0
-				if s.Size > 0 {
-					pct = float64(s.Free) / float64(s.Size) * 100
-				}
-				results[i] = append(results[i], checkers.NewChecker(st,
-					fmt.Sprintf("%s: %s free of %s (%.1f%%)", s.Segment, bytesIEC(s.Free), bytesIEC(s.Size), pct)))
-			}
-		}()
-	}
-	wg.Wait()
 	var all []*checkers.Checker
-	for _, r := range results {
-		all = append(all, r...)
+	for _, r := range fsspace.ReadAll(ctx, h.fs, c.specs) {
+		if r.Err != nil {
+			all = append(all, checkers.Unknown(r.Err.Error()))
+			continue
+		}
+		for _, s := range r.Spaces {
+			st := checkers.OK
+			switch {
+			case c.crit.below(s.Free, s.Size):
+				st = checkers.CRITICAL
+			case c.warn.below(s.Free, s.Size):
+				st = checkers.WARNING
+			}
+			pct := 0.0
+			if s.Size > 0 {
+				pct = float64(s.Free) / float64(s.Size) * 100
+			}
+			all = append(all, checkers.NewChecker(st,
+				fmt.Sprintf("%s: %s free of %s (%.1f%%)", s.Segment, bytesIEC(s.Free), bytesIEC(s.Size), pct)))
+		}
 	}
 	return worst(all)
 }

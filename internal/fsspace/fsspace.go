@@ -138,6 +138,30 @@ func Read(ctx context.Context, fsys ns.FS, spec Spec) ([]Space, error) {
 	return out, nil
 }
 
+// Result is the answer of one Spec.
+type Result struct {
+	Spec   Spec
+	Spaces []Space
+	Err    error
+}
+
+// ReadAll asks every file server at once and returns their answers in the
+// order of specs.
+func ReadAll(ctx context.Context, fsys ns.FS, specs []Spec) []Result {
+	rs := make([]Result, len(specs))
+	var wg sync.WaitGroup
+	for i, spec := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sp, err := Read(ctx, fsys, spec)
+			rs[i] = Result{spec, sp, err}
+		}()
+	}
+	wg.Wait()
+	return rs
+}
+
 // converse writes cmd to the console and reads until parse accepts what
 // has come back, or ctx ends.
 func converse(ctx context.Context, cfs ns.ConsoleFS, name, cmd string, parse func([]byte) error) error {

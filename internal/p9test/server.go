@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -537,4 +538,19 @@ func delayCopy(dst, src net.Conn, delay time.Duration) {
 	}
 	close(q)
 	<-done
+}
+
+// Settle waits up to five seconds for the number of goroutines to fall
+// back to n, and fails the test, listing them, if it does not: a 9P
+// client or server that left one behind.
+func Settle(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > n {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines left, want %d:\n%s", g, n, buf[:runtime.Stack(buf, true)])
+	}
 }

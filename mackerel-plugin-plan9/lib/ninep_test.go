@@ -71,19 +71,6 @@ func TestSameOver9P(t *testing.T) {
 	}
 }
 
-// settle waits for the goroutines to fall back to n.
-func settle(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > n {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines left, want %d:\n%s", g, n, buf[:runtime.Stack(buf, true)])
-	}
-}
-
 // A faulty server costs the groups it breaks, ends the run by --timeout
 // with a clear message, and leaves no goroutine behind.
 func TestFaultsOver9P(t *testing.T) {
@@ -130,7 +117,7 @@ func TestFaultsOver9P(t *testing.T) {
 				t.Errorf("stdout lost the other groups:\n%s", out.String())
 			}
 			srv.Close()
-			settle(t, base)
+			p9test.Settle(t, base)
 		})
 	}
 }

@@ -168,26 +168,16 @@ func (p *Plugin) report(s *p9stats.Snapshot) {
 // fileServers asks each named console for its space.
 func (p *Plugin) fileServers(ctx context.Context) map[string]float64 {
 	m := map[string]float64{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, spec := range p.Consoles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			spaces, err := fsspace.Read(ctx, p.FS, spec)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				p.warnf("filesystem: %v", err)
-				return
-			}
-			for _, s := range spaces {
-				m["filesystem."+s.Segment+".size"] = float64(s.Size)
-				m["filesystem."+s.Segment+".used"] = float64(s.Used)
-			}
-		}()
+	for _, r := range fsspace.ReadAll(ctx, p.FS, p.Consoles) {
+		if r.Err != nil {
+			p.warnf("filesystem: %v", r.Err)
+			continue
+		}
+		for _, s := range r.Spaces {
+			m["filesystem."+s.Segment+".size"] = float64(s.Size)
+			m["filesystem."+s.Segment+".used"] = float64(s.Used)
+		}
 	}
-	wg.Wait()
 	return m
 }
 

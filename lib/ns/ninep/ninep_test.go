@@ -186,19 +186,6 @@ func TestParseAddr(t *testing.T) {
 	}
 }
 
-// settle waits for the goroutine count to fall back to n.
-func settle(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > n {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines left, want %d:\n%s", g, n, buf[:runtime.Stack(buf, true)])
-	}
-}
-
 // Each fault ends the request within the deadline with a clear error and
 // leaves no goroutine behind.
 func TestFaults(t *testing.T) {
@@ -244,7 +231,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tt.want)
 			}
 			srv.Close()
-			settle(t, base)
+			p9test.Settle(t, base)
 		})
 	}
 }
@@ -263,7 +250,7 @@ func TestSilentServer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no reply before the deadline") || time.Since(start) > 2*time.Second {
 		t.Errorf("%v after %v", err, time.Since(start))
 	}
-	settle(t, base+1) // the test's own listener goroutine
+	p9test.Settle(t, base+1) // the test's own listener goroutine
 }
 
 // A server that answers with a length word of 4 GiB must not make the

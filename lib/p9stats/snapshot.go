@@ -105,7 +105,6 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 	}
 	n := bits.OnesCount32(uint32(sources & SourceAll))
 	ch := make(chan result, n) // buffered: late readers never block
-	var once sync.Once
 	for i := range sourceNames {
 		src := Source(1) << i
 		if sources&src == 0 {
@@ -128,13 +127,11 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 				s.Errors[r.src] = r.err
 			}
 		case <-ctx.Done():
-			once.Do(func() {
-				for i := range sourceNames {
-					if src := Source(1) << i; pending&src != 0 {
-						s.Errors[src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", sourceFiles[i], ctx.Err())
-					}
+			for i := range sourceNames {
+				if src := Source(1) << i; pending&src != 0 {
+					s.Errors[src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", sourceFiles[i], ctx.Err())
 				}
-			})
+			}
 			return s
 		}
 	}

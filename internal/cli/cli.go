@@ -11,7 +11,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/jessevdk/go-flags"
 
@@ -160,9 +159,4 @@ func Parse(p *flags.Parser, args []string, stdout io.Writer) (rest []string, hel
 		return rest, true, nil
 	}
 	return rest, false, err
-}
-
-// Deadline is the context for a whole run: it ends after timeout.
-func Deadline(timeout time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), timeout)
 }

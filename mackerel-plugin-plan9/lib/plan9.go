@@ -253,7 +253,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		mp.NewMackerelPlugin(p).OutputDefinitions()
 		return 0
 	}
-	ctx, cancel := cli.Deadline(opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	fsys, release, err := opts.Resolve().Open(ctx)
 	if err != nil {

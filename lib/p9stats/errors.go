@@ -53,7 +53,10 @@ func withFile(name string, err error) error {
 	var pe *ParseError
 	if errors.As(err, &pe) && pe.File == "" {
 		c := *pe
-		c.File = "/" + name
+		c.File = name // a kernel device name such as #c/sysstat stays as it is
+		if !strings.HasPrefix(name, "#") {
+			c.File = "/" + name
+		}
 		return &c
 	}
 	return err

@@ -82,6 +82,14 @@ func TestKernelNameFallback(t *testing.T) {
 	}
 }
 
+// A malformed file found by its kernel name is named that way.
+func TestKernelNameInErrors(t *testing.T) {
+	_, err := mapFS(map[string]string{"#c/sysstat": "0 1 2\n"}).SysStat()
+	if err == nil || !strings.HasPrefix(err.Error(), "p9stats: #c/sysstat: line 1:") {
+		t.Errorf("%v", err)
+	}
+}
+
 func TestMissingIsNotExist(t *testing.T) {
 	p := mapFS(map[string]string{"dev/null": ""})
 	for name, f := range map[string]func() error{

@@ -51,24 +51,31 @@ func (p FS) readFile(name string) ([]byte, error) {
 	return ns.ReadAll(f, ns.ReadSize)
 }
 
-// read returns the first of names that exists, and its name. The names are
-// a file's usual place under /dev or /net followed by its kernel device
-// names, which 9front's /lib/namespace sessions may not have bound.
-func (p FS) read(names ...string) ([]byte, string, error) {
+// firstOf applies get to names in turn and returns the first result that
+// exists, and its name. The names are a file's usual place under /dev or
+// /net followed by its kernel device names, which 9front's /lib/namespace
+// sessions may not have bound. A failure other than absence ends the
+// search; when everything is absent, the first name's error is returned.
+func firstOf[T any](names []string, get func(string) (T, error)) (T, string, error) {
 	var first error
 	for _, n := range names {
-		b, err := p.readFile(n)
+		v, err := get(n)
 		if err == nil {
-			return b, n, nil
+			return v, n, nil
 		}
-		if first == nil || (IsNotExist(first) && !IsNotExist(err)) {
+		if first == nil || !IsNotExist(err) {
 			first = err
 		}
 		if !IsNotExist(err) {
 			break
 		}
 	}
-	return nil, "", first
+	var zero T
+	return zero, "", first
+}
+
+func (p FS) read(names ...string) ([]byte, string, error) {
+	return firstOf(names, p.readFile)
 }
 
 // parse reads the first existing name and parses it, naming the file in
@@ -84,22 +91,11 @@ func parse[T any](p FS, parser func([]byte) (T, error), names ...string) (T, err
 }
 
 func (p FS) readDir(names ...string) ([]fs.DirEntry, string, error) {
-	var first error
-	for _, n := range names {
+	return firstOf(names, func(n string) ([]fs.DirEntry, error) {
 		p.sem <- struct{}{}
-		ds, err := fs.ReadDir(p.fsys, n)
-		<-p.sem
-		if err == nil {
-			return ds, n, nil
-		}
-		if first == nil {
-			first = err
-		}
-		if !IsNotExist(err) {
-			break
-		}
-	}
-	return nil, "", first
+		defer func() { <-p.sem }()
+		return fs.ReadDir(p.fsys, n)
+	})
 }
 
 // Swap reads /dev/swap (9front #¶/swap, classic #c/swap).
@@ -149,17 +145,13 @@ func (p FS) KernelMessages() ([]byte, error) {
 // was built, so it is the modification time of #c/sysstat (or
 // /dev/sysstat when the kernel name is not reachable, as over 9P).
 func (p FS) KernelBuildTime() (time.Time, error) {
-	var first error
-	for _, n := range []string{"#c/sysstat", "dev/sysstat"} {
-		fi, err := fs.Stat(p.fsys, n)
-		if err == nil {
-			return fi.ModTime(), nil
-		}
-		if first == nil || IsNotExist(first) {
-			first = err
-		}
+	fi, _, err := firstOf([]string{"#c/sysstat", "dev/sysstat"}, func(n string) (fs.FileInfo, error) {
+		return fs.Stat(p.fsys, n)
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
-	return time.Time{}, first
+	return fi.ModTime(), nil
 }
 
 // Env reads a kernel-wide environment variable from #ec, where plan9.ini

@@ -11,6 +11,8 @@ require (
 )
 
 require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/mackerelio/mackerel-client-go v0.46.0 // indirect
 	golang.org/x/sys v0.21.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 )

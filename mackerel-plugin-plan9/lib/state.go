@@ -70,6 +70,12 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 // concurrent run leaves either the old state or the new one, never a torn
 // file. (Plan 9's rename removes the old file first; a run interrupted
 // in between leaves no state, which the next run treats like a first run.)
+//
+// The file is not synced: the rename alone makes the replacement atomic
+// for every reader, and durability is not needed. A crash of the machine
+// can at worst leave an empty or old state, which the next run notices
+// and treats like a first run, while an fsync on every run costs several
+// milliseconds on a busy disk, each minute, on every host.
 func saveState(path, identity string, s sample) error {
 	b, err := json.Marshal(state{Version: stateVersion, Identity: identity, sample: s})
 	if err != nil {
@@ -85,9 +91,6 @@ func saveState(path, identity string, s sample) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A ParseError reports malformed content: the file, the line (1-based; 0
@@ -14,7 +15,7 @@ import (
 type ParseError struct {
 	File string
 	Line int
-	Text string // the offending line, possibly shortened
+	Text string // the offending line, shortened to one short line
 	Msg  string
 }
 
@@ -30,9 +31,33 @@ func (e *ParseError) Error() string {
 	}
 	b.WriteString(e.Msg)
 	if e.Text != "" {
-		fmt.Fprintf(&b, ": %q", e.Text)
+		fmt.Fprintf(&b, ": %q", excerpt(e.Text))
 	}
 	return b.String()
+}
+
+// maxExcerpt is the most of a file's text a message quotes: enough to
+// recognise the line, and never more than one short line of a log.
+const maxExcerpt = 40
+
+// excerpt shortens text for quoting: its first line, at most maxExcerpt
+// bytes of it, cut between characters, with "..." where it was cut.
+func excerpt(text string) string {
+	cut := false
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		text, cut = text[:i], true
+	}
+	if len(text) > maxExcerpt {
+		n := maxExcerpt
+		for n > 0 && !utf8.RuneStart(text[n]) {
+			n--
+		}
+		text, cut = text[:n], true
+	}
+	if cut {
+		text += "..."
+	}
+	return text
 }
 
 // IsNotExist reports whether err means that the file is absent from the
@@ -41,11 +66,7 @@ func (e *ParseError) Error() string {
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 func lineError(line int, text, format string, args ...any) *ParseError {
-	const max = 80
-	if len(text) > max {
-		text = text[:max] + "..."
-	}
-	return &ParseError{Line: line, Text: text, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{Line: line, Text: excerpt(text), Msg: fmt.Sprintf(format, args...)}
 }
 
 // withFile names the file in a ParseError returned by a parser.
@@ -53,13 +74,19 @@ func withFile(name string, err error) error {
 	var pe *ParseError
 	if errors.As(err, &pe) && pe.File == "" {
 		c := *pe
-		c.File = name // a kernel device name such as #c/sysstat stays as it is
-		if !strings.HasPrefix(name, "#") {
-			c.File = "/" + name
-		}
+		c.File = fileName(name)
 		return &c
 	}
 	return err
+}
+
+// fileName is how messages name the file name of the name space: rooted,
+// except a kernel device name such as #c/sysstat, which stays as it is.
+func fileName(name string) string {
+	if strings.HasPrefix(name, "#") {
+		return name
+	}
+	return "/" + name
 }
 
 // lines splits b into lines without their newline; a final line without a
@@ -77,7 +104,7 @@ func parseUint(s string, bits int) (uint64, error) {
 	v, err := strconv.ParseUint(s, 10, bits)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok {
-			return 0, fmt.Errorf("bad number %q: %v", s, ne.Err)
+			return 0, fmt.Errorf("bad number %q: %v", excerpt(s), ne.Err)
 		}
 		return 0, err
 	}
@@ -145,4 +172,44 @@ func firstField(s string) string {
 		return f[0]
 	}
 	return ""
+}
+
+// A FilesError sums up the failures among many files of one kind, such as
+// the /proc/N/status of every process: how many of how many failed, and
+// the first of them in name order, whose error it wraps. It is one line
+// however many failed, so that a name space full of foreign or broken
+// files yields one line per kind of file, not one per file.
+type FilesError struct {
+	Files  string // the kind of file, such as "/proc/*/status"
+	Failed int
+	Total  int
+	First  error
+}
+
+func (e *FilesError) Error() string {
+	first := strings.TrimPrefix(e.First.Error(), "p9stats: ")
+	first = strings.ReplaceAll(first, "\n", "; ")
+	return fmt.Sprintf("p9stats: %s: %d of %d failed, the first: %s", e.Files, e.Failed, e.Total, first)
+}
+
+func (e *FilesError) Unwrap() error { return e.First }
+
+// sumUp returns a *FilesError for the non-nil errors among errs, which
+// are those of total files of the kind files in name order, or nil when
+// there are none.
+func sumUp(files string, total int, errs []error) error {
+	var first error
+	n := 0
+	for _, err := range errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &FilesError{Files: files, Failed: n, Total: total, First: first}
 }

@@ -181,9 +181,9 @@ func (p FS) PIDs() ([]int, string, error) {
 }
 
 // Procs reads /proc/N/status for every process, concurrently. A process
-// that exits between the listing and the read is left out. A status that
-// cannot be parsed is reported in the returned error (joined with any
-// others) while the rest are still returned.
+// that exits between the listing and the read is left out. Statuses that
+// cannot be read or parsed are summed up in the returned *FilesError
+// while the rest are still returned.
 func (p FS) Procs() ([]ProcStatus, error) {
 	pids, dir, err := p.PIDs()
 	if err != nil {
@@ -221,7 +221,7 @@ func (p FS) Procs() ([]ProcStatus, error) {
 			procs = append(procs, out[i])
 		}
 	}
-	return procs, errors.Join(errs...)
+	return procs, sumUp(fileName(dir)+"/*/status", len(pids), errs)
 }
 
 // procGone reports whether err means the process went away.
@@ -294,7 +294,8 @@ func (p FS) EtherAddr(dev string) (string, error) {
 	return a.String(), nil
 }
 
-// IPInterfaces reads /net/ipifc/N/status for every interface.
+// IPInterfaces reads /net/ipifc/N/status for every interface. Those that
+// cannot be read or parsed are summed up in the returned *FilesError.
 func (p FS) IPInterfaces() ([]IPInterface, error) {
 	ds, dir, err := p.readDir("net/ipifc", "#I/ipifc")
 	if err != nil {
@@ -302,11 +303,13 @@ func (p FS) IPInterfaces() ([]IPInterface, error) {
 	}
 	var out []IPInterface
 	var errs []error
+	total := 0
 	for _, d := range ds {
 		n, err := strconv.Atoi(d.Name())
 		if err != nil {
 			continue
 		}
+		total++
 		name := dir + "/" + d.Name() + "/status"
 		b, err := p.readFile(name)
 		if err != nil {
@@ -324,7 +327,7 @@ func (p FS) IPInterfaces() ([]IPInterface, error) {
 		out = append(out, ifc)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
-	return out, errors.Join(errs...)
+	return out, sumUp(fileName(dir)+"/*/status", total, errs)
 }
 
 // IPStats reads /net/ipifc/stats.
@@ -416,7 +419,7 @@ func (p FS) Disks() ([]SDUnit, error) {
 		}
 		units = append(units, u)
 	}
-	return units, errors.Join(errs...)
+	return units, sumUp(fileName(dir)+"/sd*/ctl", len(names), errs)
 }
 
 func (p FS) statPartitions(dir string) []Partition {

@@ -89,6 +89,9 @@ type ProcStatus struct {
 // ParseProcStatus parses /proc/N/status in either layout.
 func ParseProcStatus(b []byte) (ProcStatus, error) {
 	s := strings.TrimRight(string(b), "\n")
+	if isLinuxProcStatus(s) {
+		return ProcStatus{}, lineError(1, s, "Linux's format, not Plan 9's")
+	}
 	var name, user, state string
 	var nums []string
 	if fixedLayout(s) {
@@ -143,4 +146,10 @@ func fixedLayout(s string) bool {
 		}
 	}
 	return true
+}
+
+// isLinuxProcStatus reports whether s is a Linux /proc/N/status: "Key:\tvalue"
+// lines, beginning with the name and holding the pid.
+func isLinuxProcStatus(s string) bool {
+	return strings.HasPrefix(s, "Name:") && strings.Contains(s, "\nPid:")
 }

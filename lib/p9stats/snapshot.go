@@ -2,7 +2,6 @@ package p9stats
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/bits"
@@ -232,7 +231,7 @@ func (p FS) ethers() ([]Ether, error) {
 			es = append(es, out[i])
 		}
 	}
-	return es, errors.Join(errs...)
+	return es, sumUp("/net/ether*/stats", len(names), errs)
 }
 
 // kernel reads the files that describe the running kernel; only the build

@@ -41,7 +41,15 @@
 // A file that is absent yields an error for which IsNotExist is true; that
 // is normal (a 9legacy kernel has no reclaim line, a Raspberry Pi no
 // cputype, a /lib/namespace session no #S). Malformed content yields a
-// *ParseError naming the file, the line and what was wrong.
+// *ParseError naming the file, the line and what was wrong; the failures
+// among the many files of one kind (/proc/*/status) are summed up in one
+// *FilesError.
+//
+// When nothing can be read at all, FS.CheckPlan9 tells why: a
+// *NamespaceError when the name space is not a Plan 9 kernel's, such as a
+// --root directory that is missing or empty (a dropped mount) or a Linux
+// machine's own /. Given the Snapshot just read, it costs nothing more on
+// a Plan 9 name space.
 //
 // Plan 9's long is 32 bits on every port, amd64 included, so many kernel
 // counters wrap at 2^32. Those fields are uint32 here, or say so in their

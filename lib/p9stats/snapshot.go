@@ -85,6 +85,8 @@ type Snapshot struct {
 
 	// Read is when the snapshot was started, by the local clock.
 	Read time.Time
+	// Sources are the sources that were asked for.
+	Sources Source
 	// Errors holds, for each source that could not be read in full, why.
 	// For a source whose files are absent, IsNotExist(err) is true. A
 	// source can have both results and an error: one broken
@@ -96,7 +98,7 @@ type Snapshot struct {
 // read or ctx is done, whichever comes first; sources not finished by then
 // have an error wrapping ctx.Err().
 func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
-	s := &Snapshot{Read: time.Now(), Errors: map[Source]error{}}
+	s := &Snapshot{Read: time.Now(), Sources: sources & SourceAll, Errors: map[Source]error{}}
 	type result struct {
 		src   Source
 		apply func(*Snapshot)

@@ -11,11 +11,13 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/jessevdk/go-flags"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
 // Namespace chooses the Plan 9 name space a command reads.
@@ -63,6 +65,91 @@ func (n Namespace) Open(ctx context.Context) (ns.FS, func(), error) {
 		return nil, nil, err
 	}
 	return c, func() { c.Close() }, nil
+}
+
+// given reports whether the option long of cmd (or of a command above it)
+// was given on the command line, rather than left at its default.
+func given(cmd *flags.Command, long string) bool {
+	o := cmd.FindOptionByLongName(long)
+	return o != nil && o.IsSet() && !o.IsSetDefault()
+}
+
+// Check reports the first name-space option whose value cannot work,
+// naming it, before anything is read. cmd is the command whose options
+// hold n.
+func (n Namespace) Check(cmd *flags.Command) error {
+	switch {
+	case given(cmd, "9p") && n.NineP == "":
+		return errors.New("--9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564")
+	case n.NineP != "" && given(cmd, "root"):
+		return errors.New("--root and --9p: give one or the other")
+	case n.NineP == "" && n.Root == "":
+		return errors.New("--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot")
+	case n.NineP == "" && given(cmd, "aname"):
+		return errors.New("--aname: only with --9p")
+	case n.NineP == "" && given(cmd, "9p-user"):
+		return errors.New("--9p-user: only with --9p")
+	}
+	if n.NineP != "" {
+		if _, err := ninep.ParseAddr(n.NineP); err != nil {
+			return fmt.Errorf("--9p: %s", strings.TrimPrefix(err.Error(), "9P: "))
+		}
+	}
+	return nil
+}
+
+// Check is Namespace.Check, and --user, which names the 9P user, only
+// with --9p.
+func (w WithUser) Check(cmd *flags.Command) error {
+	if err := w.Namespace.Check(cmd); err != nil {
+		return err
+	}
+	if w.NineP == "" && given(cmd, "user") {
+		return errors.New("--user: only with --9p, as the user to attach as")
+	}
+	return nil
+}
+
+// CheckTimeout reports a --timeout that would end the run before it began.
+func CheckTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("--timeout %v: give a duration above zero, such as 10s", d)
+	}
+	return nil
+}
+
+// Explain turns err, when it says that the name space is not a Plan 9
+// one (a *p9stats.NamespaceError), into one line naming the option, what
+// was found and what to do about it. For any other error, ok is false.
+func (n Namespace) Explain(err error) (msg string, ok bool) {
+	var ne *p9stats.NamespaceError
+	if !errors.As(err, &ne) {
+		return "", false
+	}
+	what, todo := "--root "+n.Root, "point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)"
+	if n.NineP != "" {
+		what = "--9p " + n.NineP
+		if n.Aname != "" {
+			what += " --aname " + n.Aname
+		}
+		todo = "export the Plan 9 host's root (exportfs -r /), letting /dev, /net and /proc through any -P pattern"
+	}
+	switch ne.Problem {
+	case p9stats.NamespaceMissing:
+		msg = what + " does not exist"
+	case p9stats.NamespaceNotDir:
+		msg = what + " is not a directory"
+	case p9stats.NamespaceUnreadable:
+		msg = fmt.Sprintf("%s cannot be read (%v)", what, ne.Err)
+	case p9stats.NamespaceLinux:
+		msg = fmt.Sprintf("%s is Linux's name space, not a Plan 9 one (%s is in Linux's format)", what, ne.File)
+		if n.NineP != "" {
+			todo = "give the address of a Plan 9 host's exportfs"
+		}
+	default:
+		msg = what + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap"
+	}
+	return msg + "; " + todo, true
 }
 
 // Identity names the name space for state files: runs that read the same

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"fmt"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jessevdk/go-flags"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
 type opts struct {
@@ -53,5 +58,76 @@ func TestNamespace(t *testing.T) {
 	}
 	if v := Version(); v == "" || strings.Contains(v, "\n") {
 		t.Errorf("version %q", v)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	parse := func(args ...string) (opts, *flags.Parser) {
+		var o opts
+		p := flags.NewParser(&o, flags.Default&^flags.PrintErrors)
+		if _, err := p.ParseArgs(args); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		return o, p
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--root", "/mnt/gnot"}, ""},
+		{[]string{"--9p", "tcp!gnot!17564", "--aname", "/usr", "--user", "glenda"}, ""},
+		{[]string{"--9p", "gnot:17564", "--9p-user", "glenda"}, ""},
+		{[]string{"--9p", ""}, "--9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
+		{[]string{"--9p=tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!564`},
+		{[]string{"--9p", "udp!gnot!564"}, `--9p: "udp!gnot!564": network "udp" is not tcp`},
+		{[]string{"--root", "/", "--9p", "tcp!gnot!17564"}, "--root and --9p: give one or the other"},
+		{[]string{"--root", ""}, "--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot"},
+		{[]string{"--aname", "/usr"}, "--aname: only with --9p"},
+		{[]string{"--9p-user", "glenda"}, "--9p-user: only with --9p"},
+		{[]string{"--user", "glenda"}, "--user: only with --9p, as the user to attach as"},
+	} {
+		o, p := parse(tt.args...)
+		err := o.WithUser.Check(p.Command)
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+			t.Errorf("%q: got %v, want %q", tt.args, err, tt.want)
+		}
+	}
+	for _, d := range []time.Duration{0, -time.Second} {
+		if err := CheckTimeout(d); err == nil || !strings.HasPrefix(err.Error(), "--timeout "+d.String()+": ") {
+			t.Errorf("%v: %v", d, err)
+		}
+	}
+	if err := CheckTimeout(time.Millisecond); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	root := Namespace{Root: "/mnt/gnot"}
+	nine := Namespace{NineP: "tcp!gnot!17564"}
+	const toRoot = "; point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)"
+	for _, tt := range []struct {
+		n    Namespace
+		err  error
+		want string
+	}{
+		{root, &p9stats.NamespaceError{Problem: p9stats.NamespaceMissing, Err: fs.ErrNotExist}, "--root /mnt/gnot does not exist" + toRoot},
+		{root, &p9stats.NamespaceError{Problem: p9stats.NamespaceEmpty}, "--root /mnt/gnot is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap" + toRoot},
+		{Namespace{Root: "/"}, fmt.Errorf("collecting: %w", &p9stats.NamespaceError{Problem: p9stats.NamespaceLinux, File: "/proc/1/status"}),
+			"--root / is Linux's name space, not a Plan 9 one (/proc/1/status is in Linux's format)" + toRoot},
+		{root, &p9stats.NamespaceError{Problem: p9stats.NamespaceNotDir}, "--root /mnt/gnot is not a directory" + toRoot},
+		{nine, &p9stats.NamespaceError{Problem: p9stats.NamespaceEmpty},
+			"--9p tcp!gnot!17564 is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap; export the Plan 9 host's root (exportfs -r /), letting /dev, /net and /proc through any -P pattern"},
+		{Namespace{NineP: "gnot:564", Aname: "/usr"}, &p9stats.NamespaceError{Problem: p9stats.NamespaceLinux, File: "/proc/1/status"},
+			"--9p gnot:564 --aname /usr is Linux's name space, not a Plan 9 one (/proc/1/status is in Linux's format); give the address of a Plan 9 host's exportfs"},
+	} {
+		got, ok := tt.n.Explain(tt.err)
+		if !ok || got != tt.want {
+			t.Errorf("%v:\ngot  %q\nwant %q", tt.err, got, tt.want)
+		}
+	}
+	if _, ok := root.Explain(fs.ErrNotExist); ok {
+		t.Error("explained an error that is not about the name space")
 	}
 }

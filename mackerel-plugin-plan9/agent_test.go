@@ -187,3 +187,58 @@ func TestAgentGraphDefs(t *testing.T) {
 		}
 	}
 }
+
+// The built plugin, run by hand or by the agent where no Plan 9 name space
+// is: one line on standard error that says so and what to do, nothing on
+// standard output, exit status 1. On this machine's own / (Linux) too.
+func TestWrongNamespace(t *testing.T) {
+	empty := t.TempDir()
+	linux := t.TempDir()
+	for pid := 1; pid <= 500; pid++ {
+		dir := filepath.Join(linux, "proc", fmt.Sprint(pid))
+		os.MkdirAll(dir, 0o755)
+		status := fmt.Sprintf("Name:\tproc%d\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t1\nCpus_allowed_list:\t0-1\n", pid, pid, pid)
+		if err := os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct{ root, says string }{
+		{"/nonexistent/mackerel-plan9", "--root /nonexistent/mackerel-plan9 does not exist; "},
+		{empty, "--root " + empty + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap; "},
+		{linux, "--root " + linux + " is Linux's name space, not a Plan 9 one (/proc/1/status is in Linux's format); "},
+	}
+	_, errSwap := os.Stat("/dev/swap")
+	_, errSysstat := os.Stat("/dev/sysstat")
+	if runtime.GOOS == "linux" && os.IsNotExist(errSwap) && os.IsNotExist(errSysstat) {
+		cases = append(cases, struct{ root, says string }{"/", "--root / is Linux's name space, not a Plan 9 one"})
+	}
+	for _, c := range cases {
+		cmd := exec.Command(plugin, "--root", c.root)
+		cmd.Env = append(os.Environ(), "MACKEREL_PLUGIN_WORKDIR="+t.TempDir(), "MACKEREL_AGENT_PLUGIN_META=")
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := -1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		lines := strings.Split(strings.TrimSuffix(e.String(), "\n"), "\n")
+		if code != 1 || o.Len() != 0 || len(lines) != 1 ||
+			!strings.HasPrefix(lines[0], "mackerel-plugin-plan9: "+c.says) ||
+			!strings.HasSuffix(lines[0], "point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)") {
+			t.Errorf("--root %s: exit %d (%v), stdout %q\nstderr %q", c.root, code, err, o.String(), e.String())
+		}
+	}
+}
+
+// A flag value that cannot work is refused, naming the flag.
+func TestBadTimeout(t *testing.T) {
+	cmd := exec.Command(plugin, "--timeout", "-1s", "--root", abs(t, "../testdata/qemu-9front-11879-amd64-9pc64"))
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || o.Len() != 0 ||
+		e.String() != "mackerel-plugin-plan9: --timeout -1s: give a duration above zero, such as 10s\nTry mackerel-plugin-plan9 --help.\n" {
+		t.Errorf("%v, stdout %q, stderr %q", err, o.String(), e.String())
+	}
+}

@@ -168,9 +168,9 @@ func BenchmarkCollectOver9PWithLatency(b *testing.B) {
 		defer c.Close()
 		var stderr bytes.Buffer
 		p := &Plugin{Prefix: "plan9", FS: c, StateFile: state, Identity: "bench", Interval: 0, Now: time.Now, Stderr: &stderr}
-		m := p.Collect(ctx)
-		if stderr.Len() > 0 || m["processes.sleeping"] != 200 {
-			b.Fatalf("%d processes; stderr %s", int(m["processes.sleeping"]), stderr.String())
+		m, err := p.Collect(ctx)
+		if err != nil || stderr.Len() > 0 || m["processes.sleeping"] != 200 {
+			b.Fatalf("%d processes; %v; stderr %s", int(m["processes.sleeping"]), err, stderr.String())
 		}
 		return c.Requests(), len(m)
 	}

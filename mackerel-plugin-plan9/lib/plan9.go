@@ -6,6 +6,7 @@ package mpplan9
 import (
 	"context"
 	"crypto/sha1"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -75,7 +76,7 @@ func (p *Plugin) GraphDefinition() map[string]mp.Graphs {
 func (p *Plugin) FetchMetrics() (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return p.Collect(ctx), nil
+	return p.Collect(ctx)
 }
 
 func (p *Plugin) warnf(format string, args ...any) {
@@ -83,20 +84,29 @@ func (p *Plugin) warnf(format string, args ...any) {
 }
 
 // Collect reads the name space and returns the metrics, keyed relative to
-// the prefix. What could not be read is reported on Stderr and left out;
-// everything else is still returned. It returns by ctx's deadline.
-func (p *Plugin) Collect(ctx context.Context) map[string]float64 {
+// the prefix. What could not be read is reported on Stderr, one line per
+// source, and left out; everything else is still returned. It returns by
+// ctx's deadline.
+//
+// When the name space is not a Plan 9 one (p9stats.FS.CheckPlan9), it
+// reports nothing, saves no state and returns the *p9stats.NamespaceError.
+func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	st := p9stats.NewFS(p.FS)
 	var fsm map[string]float64
+	var fsWarnings []string
 	var wg sync.WaitGroup
 	if len(p.Consoles) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fsm = p.fileServers(ctx)
+			fsm, fsWarnings = p.fileServers(ctx)
 		}()
 	}
 	snap := st.Snapshot(ctx, allSources)
+	if err := st.CheckPlan9(snap); err != nil {
+		wg.Wait()
+		return nil, err
+	}
 	p.report(snap)
 	m := gauges(snap)
 	cur := counters(snap)
@@ -137,6 +147,9 @@ func (p *Plugin) Collect(ctx context.Context) map[string]float64 {
 		}
 	}
 	wg.Wait()
+	for _, w := range fsWarnings {
+		p.warnf("filesystem: %s", w)
+	}
 	for k, v := range fsm {
 		m[k] = v
 	}
@@ -145,7 +158,7 @@ func (p *Plugin) Collect(ctx context.Context) map[string]float64 {
 			delete(m, k)
 		}
 	}
-	return m
+	return m, nil
 }
 
 // report prints one line on Stderr for each source that failed, except
@@ -159,18 +172,23 @@ func (p *Plugin) report(s *p9stats.Snapshot) {
 	}
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i] < srcs[j] })
 	for _, src := range srcs {
-		for _, line := range strings.Split(s.Errors[src].Error(), "\n") {
-			p.warnf("%v: %s", src, line)
-		}
+		p.warnf("%v: %s", src, oneLine(s.Errors[src].Error()))
 	}
 }
 
-// fileServers asks each named console for its space.
-func (p *Plugin) fileServers(ctx context.Context) map[string]float64 {
+// oneLine joins the lines of a message.
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "; ")
+}
+
+// fileServers asks each named console for its space, and returns what
+// failed for the caller to report.
+func (p *Plugin) fileServers(ctx context.Context) (map[string]float64, []string) {
 	m := map[string]float64{}
+	var warnings []string
 	for _, r := range fsspace.ReadAll(ctx, p.FS, p.Consoles) {
 		if r.Err != nil {
-			p.warnf("filesystem: %v", r.Err)
+			warnings = append(warnings, oneLine(r.Err.Error()))
 			continue
 		}
 		for _, s := range r.Spaces {
@@ -178,7 +196,7 @@ func (p *Plugin) fileServers(ctx context.Context) map[string]float64 {
 			m["filesystem."+s.Segment+".used"] = float64(s.Used)
 		}
 	}
-	return m
+	return m, warnings
 }
 
 // Output prints the metrics as the agent reads them: name, value and time
@@ -222,6 +240,15 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err == nil && !validPrefix.MatchString(opts.Prefix) {
 		err = fmt.Errorf("--metric-key-prefix %q: use letters, digits, '-', '_' and single dots", opts.Prefix)
 	}
+	if err == nil {
+		err = cli.CheckTimeout(opts.Timeout)
+	}
+	if err == nil {
+		err = opts.WithUser.Check(parser.Command)
+	}
+	if err == nil {
+		err = checkTempfile(parser.Command, opts.Tempfile)
+	}
 	var specs []fsspace.Spec
 	for _, f := range opts.FS {
 		s, perr := fsspace.ParseSpec(f)
@@ -262,10 +289,45 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer release()
 	p.FS = fsys
-	m := p.Collect(ctx)
+	m, err := p.Collect(ctx)
+	if err != nil {
+		msg, ok := opts.Resolve().Explain(err)
+		if !ok {
+			msg = oneLine(err.Error())
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+		return 1
+	}
 	if err := p.Output(stdout, m); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	return 0
+}
+
+// checkTempfile reports a --tempfile that cannot be written: an empty
+// name, a directory, or a file in a directory that is a file. A missing
+// directory is made when the state is saved.
+func checkTempfile(cmd *flags.Command, path string) error {
+	if path == "" {
+		if o := cmd.FindOptionByLongName("tempfile"); o != nil && o.IsSet() {
+			return errors.New("--tempfile: empty; give a file name, or leave it out for the default")
+		}
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("--tempfile %s: a directory; give a file name", path)
+	}
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("--tempfile %s: %s is not a directory", path, dir)
+			}
+			return nil
+		}
+		if next := filepath.Dir(dir); next == dir {
+			return nil
+		}
+	}
 }

@@ -76,7 +76,11 @@ func collect(t *testing.T, p *Plugin) map[string]float64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return p.Collect(ctx)
+	m, err := p.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func read(t *testing.T, capture, file string) []byte {
@@ -442,9 +446,9 @@ func TestDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	m := p.Collect(ctx)
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
+	m, err := p.Collect(ctx)
+	if d := time.Since(start); d > 2*time.Second || err != nil {
+		t.Errorf("took %v, %v", d, err)
 	}
 	if m["memory.used"] == 0 || !strings.Contains(stderr.String(), "tcp: p9stats: /net/tcp/stats: no answer before the deadline (context deadline exceeded)") {
 		t.Errorf("memory %v; stderr %q", m["memory.used"], stderr)
@@ -548,7 +552,7 @@ func BenchmarkCollect(b *testing.B) {
 	p.Collect(context.Background())
 	b.ReportAllocs()
 	for b.Loop() {
-		if m := p.Collect(context.Background()); len(m) != 67 {
+		if m, _ := p.Collect(context.Background()); len(m) != 67 {
 			b.Fatalf("%d metrics; %s", len(m), stderr.String())
 		}
 	}

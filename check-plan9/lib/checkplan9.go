@@ -29,6 +29,13 @@ type common struct {
 
 func (c *common) opts() (cli.Namespace, time.Duration) { return c.Resolve(), c.Timeout }
 
+func (c *common) checkFlags(cmd *flags.Command) error {
+	if err := cli.CheckTimeout(c.Timeout); err != nil {
+		return err
+	}
+	return c.WithUser.Check(cmd)
+}
+
 // commonNoUser is common for procs, whose --user names a process owner:
 // there the 9P attach name is only --9p-user.
 type commonNoUser struct {
@@ -37,6 +44,13 @@ type commonNoUser struct {
 }
 
 func (c *commonNoUser) opts() (cli.Namespace, time.Duration) { return c.Namespace, c.Timeout }
+
+func (c *commonNoUser) checkFlags(cmd *flags.Command) error {
+	if err := cli.CheckTimeout(c.Timeout); err != nil {
+		return err
+	}
+	return c.Namespace.Check(cmd)
+}
 
 // host is what a check reads.
 type host struct {
@@ -48,6 +62,9 @@ type host struct {
 // check is a subcommand.
 type check interface {
 	opts() (cli.Namespace, time.Duration)
+	// checkFlags reports a common flag (--timeout, the name space) whose
+	// value cannot work; cmd is the subcommand.
+	checkFlags(cmd *flags.Command) error
 	// run returns the result; it may take until ctx's deadline.
 	run(ctx context.Context, h *host) *checkers.Checker
 }
@@ -127,6 +144,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	var c check
 	if err == nil {
 		c = checks[parser.Active.Name]
+		err = c.checkFlags(parser.Active)
+	}
+	if err == nil {
 		err = validate(c)
 	}
 	if err != nil {
@@ -140,7 +160,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		ckr = checkers.Unknown(err.Error())
 	} else {
 		defer release()
-		ckr = runWithin(ctx, timeout, c, h)
+		ckr = runWithin(ctx, timeout, c, h, nspace)
 	}
 	if ckr.Name == "" {
 		ckr.Name = names[parser.Active.Name]
@@ -151,13 +171,14 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // usage reports a bad command line: UNKNOWN, as the check could not run,
 // with the usage on stderr.
 func usage(stdout, stderr io.Writer, p *flags.Parser, err error) int {
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
 	if p.Active != nil {
 		fmt.Fprintf(stderr, "Try %s %s --help.\n", name, p.Active.Name)
 	} else {
 		p.WriteHelp(stderr)
 	}
-	return result(stdout, &checkers.Checker{Name: "CheckPlan9", Status: checkers.UNKNOWN, Message: err.Error()})
+	return result(stdout, &checkers.Checker{Name: "CheckPlan9", Status: checkers.UNKNOWN, Message: msg})
 }
 
 // validater is implemented by subcommands that check their flags.
@@ -179,10 +200,20 @@ func open(ctx context.Context, n cli.Namespace) (*host, func(), error) {
 	return &host{fs: fsys, st: p9stats.NewFS(fsys), now: time.Now}, release, nil
 }
 
-// runWithin runs the check and gives up, UNKNOWN, when ctx ends.
-func runWithin(ctx context.Context, timeout time.Duration, c check, h *host) *checkers.Checker {
+// runWithin runs the check and gives up, UNKNOWN, when ctx ends. A check
+// that is UNKNOWN because the name space is not a Plan 9 one (a missing
+// or empty --root, Linux's own /) says so instead, naming the flag.
+func runWithin(ctx context.Context, timeout time.Duration, c check, h *host, n cli.Namespace) *checkers.Checker {
 	done := make(chan *checkers.Checker, 1)
-	go func() { done <- c.run(ctx, h) }()
+	go func() {
+		ckr := c.run(ctx, h)
+		if ckr.Status == checkers.UNKNOWN {
+			if msg, ok := n.Explain(h.st.CheckPlan9(nil)); ok {
+				ckr = checkers.Unknown(msg)
+			}
+		}
+		done <- ckr
+	}()
 	select {
 	case ckr := <-done:
 		return ckr
@@ -195,6 +226,7 @@ func runWithin(ctx context.Context, timeout time.Duration, c check, h *host) *ch
 const maxMessage = 1024
 
 func result(w io.Writer, ckr *checkers.Checker) int {
+	ckr.Message = strings.ReplaceAll(strings.TrimRight(ckr.Message, "\n"), "\n", "; ")
 	if r := []rune(ckr.Message); len(r) > maxMessage-len(ckr.Name)-12 {
 		ckr.Message = string(r[:maxMessage-len(ckr.Name)-15]) + "..."
 	}

@@ -163,6 +163,18 @@ type uptimeCmd struct {
 	common
 }
 
+func (c *uptimeCmd) validate() error {
+	for _, t := range []struct {
+		flag string
+		v    *float64
+	}{{"--warning-under", c.WarningUnder}, {"--critical-under", c.CriticalUnder}, {"--warning-over", c.WarningOver}, {"--critical-over", c.CriticalOver}} {
+		if t.v != nil && (*t.v < 0 || math.IsNaN(*t.v) || math.IsInf(*t.v, 0)) {
+			return fmt.Errorf("%s %v: give a number of seconds, 0 or more", t.flag, *t.v)
+		}
+	}
+	return nil
+}
+
 func (c *uptimeCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	t, err := h.st.Time()
 	if err != nil {
@@ -188,6 +200,15 @@ func (c *uptimeCmd) run(ctx context.Context, h *host) *checkers.Checker {
 type linkCmd struct {
 	Interfaces []string `short:"i" long:"interface" value-name:"NAME" required:"true" description:"ethernet interface to check, such as ether0 (repeatable)"`
 	common
+}
+
+func (c *linkCmd) validate() error {
+	for _, i := range c.Interfaces {
+		if i == "" || strings.ContainsAny(i, "/ ") {
+			return fmt.Errorf("--interface %q: give a device name such as ether0", i)
+		}
+	}
+	return nil
 }
 
 func (c *linkCmd) run(ctx context.Context, h *host) *checkers.Checker {

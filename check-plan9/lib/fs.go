@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,7 @@ func parseFreeLimit(flag, s string) (freeLimit, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	if p, ok := strings.CutSuffix(t, "%"); ok {
 		v, err := strconv.ParseFloat(p, 64)
-		if err != nil || v < 0 || v > 100 {
+		if err != nil || !(v >= 0 && v <= 100) {
 			return freeLimit{}, bad
 		}
 		return freeLimit{percent: true, value: v}, nil
@@ -62,7 +63,7 @@ func parseFreeLimit(flag, s string) (freeLimit, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || v < 0 {
+	if err != nil || !(v >= 0) || math.IsInf(v, 0) {
 		return freeLimit{}, bad
 	}
 	return freeLimit{value: v * mult}, nil

@@ -2,6 +2,7 @@ package checkplan9
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +52,50 @@ func TestUnreachable(t *testing.T) {
 	code, line := run(t, "memory", "--9p", "127.0.0.1:1", "--timeout", "2s")
 	if code != 3 || line[:23] != "Memory UNKNOWN: 9P 127." || time.Since(start) > 3*time.Second {
 		t.Errorf("%d %q", code, line)
+	}
+}
+
+// Every subcommand refuses a flag value that cannot work before anything
+// is read: the 9P server named sees no connection.
+func TestBadFlagValues(t *testing.T) {
+	srv := &p9test.Server{Root: captureDir(front11879)}
+	addr := p9test.Start(t, srv)
+	table(t, []tc{
+		{"timeout", []string{"memory", "--timeout", "0", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --timeout 0s: give a duration above zero, such as 10s"},
+		{"negative timeout", []string{"procs", "--timeout", "-1s", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --timeout -1s: give a duration above zero, such as 10s"},
+		{"empty 9p", []string{"swap", "--9p", ""}, 3, "CheckPlan9 UNKNOWN: --9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
+		{"bad 9p", []string{"uptime", "--9p", "il!gnot!17008"}, 3, `CheckPlan9 UNKNOWN: --9p: "il!gnot!17008": network "il" is not tcp`},
+		{"root and 9p", []string{"load", "-w", "1", "--root", "/", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --root and --9p: give one or the other"},
+		{"user without 9p", []string{"memory", "--user", "glenda", "--root", captureDir(front11879)}, 3, "CheckPlan9 UNKNOWN: --user: only with --9p, as the user to attach as"},
+		{"aname without 9p", []string{"procs", "--aname", "/usr"}, 3, "CheckPlan9 UNKNOWN: --aname: only with --9p"},
+		{"procs over", []string{"procs", "-w", "-1", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --warning-over -1: give a number of processes, 0 or more"},
+		{"procs under", []string{"procs", "-C", "-2", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --critical-under -2: give a number of processes, 0 or more"},
+		{"uptime", []string{"uptime", "-c", "-5", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --critical-under -5: give a number of seconds, 0 or more"},
+		{"uptime NaN", []string{"uptime", "-W", "NaN", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --warning-over NaN: give a number of seconds, 0 or more"},
+		{"link", []string{"link", "-i", "", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --interface "": give a device name such as ether0`},
+		{"link path", []string{"link", "-i", "../dev", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --interface "../dev": give a device name such as ether0`},
+		{"kernel", []string{"reboot-required", "--kernel", "", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --kernel "": give the path of a kernel, such as /n/9fat/9pc64`},
+		{"fs NaN", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "NaN%", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --warning "NaN%": want a percentage such as 10% or a size such as 2GB`},
+		{"fs Inf", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-c", "Inf", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --critical "Inf": want a percentage such as 10% or a size such as 2GB`},
+		{"two at once", []string{"memory", "-w", "101", "-c", "102", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --warning: 101 is not a percentage; --critical: 102 is not a percentage"},
+	})
+	if n := srv.Requests(); n != 0 {
+		t.Errorf("the server had %d requests", n)
+	}
+	// procs' --user is a process owner: it needs no --9p.
+	if code, line := run(t, "procs", "-u", "glenda", "--root", captureDir(front11879)); code != 0 || line != "Procs OK: Found 37 matching processes" {
+		t.Errorf("procs -u: %d %q", code, line)
+	}
+}
+
+// Over 9P, a tree that is not a Plan 9 name space is UNKNOWN, saying so.
+func TestWrongNamespaceOver9P(t *testing.T) {
+	addr := p9test.Start(t, &p9test.Server{Root: t.TempDir()})
+	for _, args := range [][]string{{"memory"}, {"procs"}, {"reboot-required"}, {"link", "-i", "ether0"}} {
+		code, line := run(t, append(args, "--9p", addr)...)
+		want := " UNKNOWN: --9p " + addr + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap; export the Plan 9 host's root (exportfs -r /), letting /dev, /net and /proc through any -P pattern"
+		if code != 3 || !strings.HasSuffix(line, want) {
+			t.Errorf("%q: %d %q", args, code, line)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package checkplan9
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -42,8 +43,21 @@ func (c *procsCmd) validate() error {
 	if c.patterns, err = compile("--pattern", c.Patterns); err != nil {
 		return err
 	}
-	c.exclude, err = compile("--exclude-pattern", c.Exclude)
-	return err
+	if c.exclude, err = compile("--exclude-pattern", c.Exclude); err != nil {
+		return err
+	}
+	for _, n := range []struct {
+		flag string
+		v    *int
+	}{{"--warning-over", c.WarningOver}, {"--critical-over", c.CriticalOver}, {"--warning-under", &c.WarningUnder}, {"--critical-under", &c.CriticalUnder}} {
+		if n.v != nil && *n.v < 0 {
+			return fmt.Errorf("%s %d: give a number of processes, 0 or more", n.flag, *n.v)
+		}
+	}
+	if c.State != "" && strings.TrimSpace(c.State) == "" {
+		return errors.New("--state: empty; give a class such as broken or a state as ps shows it")
+	}
+	return nil
 }
 
 func (c *procsCmd) match(p p9stats.ProcStatus) bool {

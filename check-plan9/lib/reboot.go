@@ -32,6 +32,15 @@ const (
 	fatSkew   = 14 * time.Hour
 )
 
+func (c *rebootCmd) validate() error {
+	for _, k := range c.Kernels {
+		if strings.Trim(k, "/") == "" {
+			return fmt.Errorf("--kernel %q: give the path of a kernel, such as /n/9fat/9pc64", k)
+		}
+	}
+	return nil
+}
+
 func (c *rebootCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	running, err := h.st.KernelBuildTime()
 	if err != nil {

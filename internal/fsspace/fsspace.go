@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -70,11 +69,17 @@ type Space struct {
 	p9stats.FSSpace
 }
 
-var unsafe = regexp.MustCompile(`[^-a-zA-Z0-9_]`)
-
 // Sanitize makes s a metric name segment, as mackerel-agent does for
-// device names.
-func Sanitize(s string) string { return unsafe.ReplaceAllString(s, "_") }
+// device names: every character but ASCII letters and digits, '-' and
+// '_' becomes '_'.
+func Sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
 
 func (s Spec) segment(name string) string {
 	seg := strings.TrimSuffix(path.Base(s.Console), ".cmd")

@@ -30,8 +30,10 @@ func TestParseSpec(t *testing.T) {
 	if s := (Spec{"fossil", "srv/fscons", "main"}).segment("main"); s != "fscons_main" {
 		t.Error(s)
 	}
-	if s := Sanitize("a b/c.d"); s != "a_b_c_d" {
-		t.Error(s)
+	for in, want := range map[string]string{"a b/c.d": "a_b_c_d", "ether0": "ether0", "sd-C0_x": "sd-C0_x", "¶swap": "_swap", "a\xffb": "a_b", "": ""} {
+		if s := Sanitize(in); s != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, s, want)
+		}
 	}
 }
 

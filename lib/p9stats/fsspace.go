@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Plan 9 has no statfs: no file server exports its free space as a file.
@@ -112,13 +113,17 @@ func ParseCwfsStatw(b []byte) ([]CwfsStats, error) {
 // HjfsBlockSize is hjfs's BLOCK, the unit of its "(blocks)" df line.
 const HjfsBlockSize = 4096
 
-var hjfsDf = regexp.MustCompile(`hjfs: \(blocks\) free (\d+), used (\d+), total (\d+)`)
+// hjfsDf is compiled when first used, not when every program that links
+// this package starts.
+var hjfsDf = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`hjfs: \(blocks\) free (\d+), used (\d+), total (\d+)`)
+})
 
 // ParseHjfsDf finds the last "hjfs: (blocks) free N, used N, total N" line
 // in b. hjfs prints its df reply on its standard error, which on 9front
 // lands in /dev/kmesg, so b is typically the kernel message buffer.
 func ParseHjfsDf(b []byte) (FSSpace, error) {
-	all := hjfsDf.FindAllSubmatch(b, -1)
+	all := hjfsDf().FindAllSubmatch(b, -1)
 	if len(all) == 0 {
 		return FSSpace{}, &ParseError{Msg: "no hjfs: (blocks) line"}
 	}
@@ -170,14 +175,16 @@ func ParseGefsDf(b []byte) (FSSpace, error) {
 	return s, nil
 }
 
-var fossilDf = regexp.MustCompile(`(\S+): ([0-9,]+) used \+ ([0-9,]+) free = ([0-9,]+) \(`)
+var fossilDf = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(\S+): ([0-9,]+) used \+ ([0-9,]+) free = ([0-9,]+) \(`)
+})
 
 // ParseFossilDf parses the reply to the fossil console command
 // "fsys main df": "main: 1,234,567,168 used + 98,765,000,704 free =
 // 99,999,567,872 (1.2% used)", bytes with thousands commas. A console
 // prompt may precede it.
 func ParseFossilDf(b []byte) (FSSpace, error) {
-	all := fossilDf.FindAllSubmatch(b, -1)
+	all := fossilDf().FindAllSubmatch(b, -1)
 	if len(all) == 0 {
 		return FSSpace{}, &ParseError{Msg: "no \"used + free =\" line"}
 	}

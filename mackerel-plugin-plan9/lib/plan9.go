@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,7 +215,16 @@ func (p *Plugin) Output(w io.Writer, m map[string]float64) error {
 	return err
 }
 
-var validPrefix = regexp.MustCompile(`^[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*$`)
+// validPrefix reports whether s is a metric key prefix: segments of
+// letters, digits, '-' and '_', joined by single dots.
+func validPrefix(s string) bool {
+	for _, seg := range strings.Split(s, ".") {
+		if seg == "" || fsspace.Sanitize(seg) != seg {
+			return false
+		}
+	}
+	return true
+}
 
 // Do runs the plugin with the process's arguments and exits.
 func Do() {
@@ -237,7 +245,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q", rest[0])
 	}
-	if err == nil && !validPrefix.MatchString(opts.Prefix) {
+	if err == nil && !validPrefix(opts.Prefix) {
 		err = fmt.Errorf("--metric-key-prefix %q: use letters, digits, '-', '_' and single dots", opts.Prefix)
 	}
 	if err == nil {

@@ -3,7 +3,6 @@ package p9stats
 import (
 	"errors"
 	"io/fs"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,10 @@ type FS struct {
 	// sem bounds how many files are read at once, so that a 9P connection
 	// carries many requests in flight without an unbounded number.
 	sem chan struct{}
+	// local is true for a name space on a local disk or the kernel's own
+	// (ns.Local): the files of one source are then read one after
+	// another, which there is faster than a goroutine for each.
+	local bool
 }
 
 // MaxConcurrentReads is how many files an FS reads at once. It is large
@@ -29,8 +32,29 @@ const MaxConcurrentReads = 256
 // NewFS returns an FS reading fsys. If fsys implements fs.ReadFileFS (as
 // every ns.FS does), its ReadFile must follow the one-large-read rule of
 // package ns; otherwise files are opened and read that way here.
+//
+// The many files of one source, such as every /proc/N/status, are read
+// concurrently, unless fsys says with ns.Local that it is local.
 func NewFS(fsys fs.FS) FS {
-	return FS{fsys: fsys, sem: make(chan struct{}, MaxConcurrentReads)}
+	l, ok := fsys.(ns.Local)
+	return FS{fsys: fsys, sem: make(chan struct{}, MaxConcurrentReads), local: ok && l.Local()}
+}
+
+// each calls f(i) for i from 0 to n-1: at once, each in its own
+// goroutine, or one after another in a local name space. It returns when
+// all have returned.
+func (p FS) each(n int, f func(i int)) {
+	if p.local {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
 }
 
 // NewDefaultFS returns an FS reading the local name space rooted at root
@@ -38,8 +62,10 @@ func NewFS(fsys fs.FS) FS {
 func NewDefaultFS(root string) FS { return NewFS(ns.Dir(root)) }
 
 func (p FS) readFile(name string) ([]byte, error) {
-	p.sem <- struct{}{}
-	defer func() { <-p.sem }()
+	if !p.local {
+		p.sem <- struct{}{}
+		defer func() { <-p.sem }()
+	}
 	if r, ok := p.fsys.(fs.ReadFileFS); ok {
 		return r.ReadFile(name)
 	}
@@ -180,7 +206,8 @@ func (p FS) PIDs() ([]int, string, error) {
 	return pids, dir, nil
 }
 
-// Procs reads /proc/N/status for every process, concurrently. A process
+// Procs reads /proc/N/status for every process (concurrently but in a
+// local name space, see NewFS). A process
 // that exits between the listing and the read is left out. Statuses that
 // cannot be read or parsed are summed up in the returned *FilesError
 // while the rest are still returned.
@@ -192,29 +219,23 @@ func (p FS) Procs() ([]ProcStatus, error) {
 	out := make([]ProcStatus, len(pids))
 	ok := make([]bool, len(pids))
 	errs := make([]error, len(pids))
-	var wg sync.WaitGroup
-	for i, pid := range pids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			name := path.Join(dir, strconv.Itoa(pid), "status")
-			b, err := p.readFile(name)
-			if err != nil {
-				if !procGone(err) {
-					errs[i] = err
-				}
-				return
+	p.each(len(pids), func(i int) {
+		name := dir + "/" + strconv.Itoa(pids[i]) + "/status"
+		b, err := p.readFile(name)
+		if err != nil {
+			if !procGone(err) {
+				errs[i] = err
 			}
-			s, err := ParseProcStatus(b)
-			if err != nil {
-				errs[i] = withFile(name, err)
-				return
-			}
-			s.PID = pid
-			out[i], ok[i] = s, true
-		}()
-	}
-	wg.Wait()
+			return
+		}
+		s, err := ParseProcStatus(b)
+		if err != nil {
+			errs[i] = withFile(name, err)
+			return
+		}
+		s.PID = pids[i]
+		out[i], ok[i] = s, true
+	})
 	var procs []ProcStatus
 	for i := range out {
 		if ok[i] {

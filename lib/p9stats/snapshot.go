@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"math/bits"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -94,9 +93,15 @@ type Snapshot struct {
 	Errors map[Source]error
 }
 
+// userLevel are the sources whose files programs may serve rather than
+// the kernel (aux/acpi's cputemp, aux/apm's battery), and so may hang.
+const userLevel = SourceCPUTemp | SourceBattery
+
 // Snapshot reads the given sources concurrently and returns when all are
 // read or ctx is done, whichever comes first; sources not finished by then
-// have an error wrapping ctx.Err().
+// have an error wrapping ctx.Err(). In a local name space (see NewFS), the
+// sources of the kernel's files are read in turn, by one goroutine, and
+// those of user-level servers each by one of its own.
 func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 	s := &Snapshot{Read: time.Now(), Sources: sources & SourceAll, Errors: map[Source]error{}}
 	type result struct {
@@ -106,9 +111,14 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 	}
 	n := bits.OnesCount32(uint32(sources & SourceAll))
 	ch := make(chan result, n) // buffered: late readers never block
+	var inTurn []Source
 	for i := range sourceNames {
 		src := Source(1) << i
 		if sources&src == 0 {
+			continue
+		}
+		if p.local && src&userLevel == 0 {
+			inTurn = append(inTurn, src)
 			continue
 		}
 		go func() {
@@ -116,18 +126,43 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 			ch <- result{src, apply, err}
 		}()
 	}
+	if len(inTurn) > 0 {
+		// A local name space's kernel files answer at once: one
+		// goroutine reads them in turn.
+		go func() {
+			for _, src := range inTurn {
+				if ctx.Err() != nil {
+					return
+				}
+				apply, err := p.readSource(src)
+				ch <- result{src, apply, err}
+			}
+		}()
+	}
 	pending := sources & SourceAll
+	take := func(r result) {
+		pending &^= r.src
+		if r.apply != nil {
+			r.apply(s)
+		}
+		if r.err != nil {
+			s.Errors[r.src] = r.err
+		}
+	}
 	for pending != 0 {
 		select {
 		case r := <-ch:
-			pending &^= r.src
-			if r.apply != nil {
-				r.apply(s)
-			}
-			if r.err != nil {
-				s.Errors[r.src] = r.err
-			}
+			take(r)
 		case <-ctx.Done():
+			// What was read by then counts, even if it was not taken yet.
+			for drained := false; !drained && pending != 0; {
+				select {
+				case r := <-ch:
+					take(r)
+				default:
+					drained = true
+				}
+			}
 			for i := range sourceNames {
 				if src := Source(1) << i; pending&src != 0 {
 					s.Errors[src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", sourceFiles[i], ctx.Err())
@@ -211,22 +246,15 @@ func (p FS) ethers() ([]Ether, error) {
 	out := make([]Ether, len(names))
 	errs := make([]error, len(names))
 	ok := make([]bool, len(names))
-	var wg sync.WaitGroup
-	for i, n := range names {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
+	p.each(2*len(names), func(j int) {
+		i, n := j/2, names[j/2]
+		if j%2 == 0 {
 			st, err := p.EtherStats(n)
 			out[i].Name, out[i].Stats, ok[i], errs[i] = n, st, err == nil, err
-		}()
-		go func() {
-			defer wg.Done()
-			if is, err := p.EtherIfStats(n); err == nil {
-				out[i].IfStats = is
-			}
-		}()
-	}
-	wg.Wait()
+		} else if is, err := p.EtherIfStats(n); err == nil {
+			out[i].IfStats = is
+		}
+	})
 	var es []Ether
 	for i := range out {
 		if ok[i] {
@@ -244,12 +272,17 @@ func (p FS) kernel() (func(*Snapshot), error) {
 		name  string
 		built time.Time
 		err   error
-		wg    sync.WaitGroup
 	)
-	wg.Add(3)
-	go func() { defer wg.Done(); v, e := p.CPUType(); ct = ptr(v, e) }()
-	go func() { defer wg.Done(); name, _ = p.SysName() }()
-	go func() { defer wg.Done(); built, err = p.KernelBuildTime() }()
-	wg.Wait()
+	p.each(3, func(i int) {
+		switch i {
+		case 0:
+			v, e := p.CPUType()
+			ct = ptr(v, e)
+		case 1:
+			name, _ = p.SysName()
+		case 2:
+			built, err = p.KernelBuildTime()
+		}
+	})
 	return func(s *Snapshot) { s.CPUType, s.SysName, s.KernelBuild = ct, name, built }, err
 }

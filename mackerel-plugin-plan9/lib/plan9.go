@@ -207,11 +207,18 @@ func (p *Plugin) Output(w io.Writer, m map[string]float64) error {
 	}
 	sort.Strings(keys)
 	now := p.Now().Unix()
-	var b strings.Builder
+	b := make([]byte, 0, len(keys)*(len(p.Prefix)+48))
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s.%s\t%s\t%d\n", p.Prefix, k, strconv.FormatFloat(m[k], 'f', -1, 64), now)
+		b = append(b, p.Prefix...)
+		b = append(b, '.')
+		b = append(b, k...)
+		b = append(b, '\t')
+		b = strconv.AppendFloat(b, m[k], 'f', -1, 64)
+		b = append(b, '\t')
+		b = strconv.AppendInt(b, now, 10)
+		b = append(b, '\n')
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(b)
 	return err
 }
 

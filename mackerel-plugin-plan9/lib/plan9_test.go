@@ -3,12 +3,12 @@ package mpplan9
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -367,16 +367,22 @@ func TestBadState(t *testing.T) {
 	c := "qemu-9front-11879-amd64-9pc64"
 	state := filepath.Join(t.TempDir(), "state")
 	base := ns.Dir(captureDir(c))
-	for _, content := range []string{"{not json", `{"version":1,"identity":"other host","time":"2026-11-21T05:08:00Z","counters":[]}`} {
+	for _, content := range []string{
+		"{not a state",
+		// Version 1 was JSON.
+		`{"version":1,"identity":"test","time":"2026-11-21T05:08:00Z","counters":[]}`,
+		stateHeader + "\nidentity \"other host\"\ntime 1795237680000000000\nuptime 0\n",
+		stateHeader + "\nidentity \"test\"\ntime 1795237680000000000\nuptime 0\nkernel.syscalls\t0\tkernel\tmany\t32\n",
+		stateHeader + "\nidentity \"test\"\ntime 1795237680000000000\nuptime 0\nkernel.syscalls\t0\tkernel\t5", // torn
+	} {
 		os.WriteFile(state, []byte(content), 0o644)
 		p, stderr := newPlugin(t, base, state, clock(t0, t0.Add(time.Second)))
 		m := collect(t, p)
 		if _, ok := m["kernel.syscalls"]; !ok || !strings.Contains(stderr.String(), "measuring rates over") {
 			t.Errorf("%q: stderr %q", content, stderr)
 		}
-		var s stateFile
 		b, _ := os.ReadFile(state)
-		if err := json.Unmarshal(b, &s); err != nil || s.Identity != "test" {
+		if id, s, err := decodeState(b); err != nil || id != "test" || len(s.Counters) == 0 {
 			t.Errorf("state not rewritten: %v", err)
 		}
 	}
@@ -397,9 +403,8 @@ func TestConcurrentState(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var s stateFile
 	b, _ := os.ReadFile(state)
-	if err := json.Unmarshal(b, &s); err != nil || len(s.Counters) == 0 {
+	if _, s, err := decodeState(b); err != nil || len(s.Counters) == 0 {
 		t.Errorf("state: %v", err)
 	}
 	es, _ := os.ReadDir(dir)
@@ -539,8 +544,6 @@ func TestGraphDefinition(t *testing.T) {
 	}
 }
 
-type stateFile = state
-
 // BenchmarkCollect is one whole collection of the 9front capture from the
 // local disk, with a previous sample in the state file, as every run of
 // the agent after the first.
@@ -555,5 +558,22 @@ func BenchmarkCollect(b *testing.B) {
 		if m, _ := p.Collect(context.Background()); len(m) != 67 {
 			b.Fatalf("%d metrics; %s", len(m), stderr.String())
 		}
+	}
+}
+
+// The state file keeps every field of a sample, whatever the identity.
+func TestStateRoundTrip(t *testing.T) {
+	in := sample{Time: time.Unix(1795237740, 123456789), Uptime: 6.558524214, Counters: []counter{
+		{"kernel.syscalls", "0", "kernel", 4294967295, 32},
+		{"interface.ether0.in_packets", "", "interface ether0", 1 << 60, 64},
+	}}
+	for _, id := range []string{"root:/", "9p:tcp!gnot!17564:", "root:/odd\tname\nwith \"quotes\""} {
+		gotID, out, err := decodeState(encodeState(id, in))
+		if err != nil || gotID != id || !out.Time.Equal(in.Time) || out.Uptime != in.Uptime || !reflect.DeepEqual(out.Counters, in.Counters) {
+			t.Errorf("%q: got %q %+v %v", id, gotID, out, err)
+		}
+	}
+	if _, _, err := decodeState([]byte(`{"version":1}`)); err != errOtherVersion {
+		t.Errorf("version 1: %v", err)
 	}
 }

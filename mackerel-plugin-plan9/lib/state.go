@@ -1,11 +1,12 @@
 package mpplan9
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,26 +15,18 @@ import (
 // counter goes backwards or after a long gap, does not know that Plan 9
 // counters wrap at 2^32, and writes its state file in place.
 type counter struct {
-	Metric string `json:"m"` // metric name relative to the prefix
-	Part   string `json:"p,omitempty"`
-	Group  string `json:"g"` // counters that reset together
-	Value  uint64 `json:"v"`
-	Bits   int    `json:"b"` // 32 or 64: the kernel's width
+	Metric string // metric name relative to the prefix
+	Part   string // a part summed into the metric, such as a CPU; may be empty
+	Group  string // counters that reset together
+	Value  uint64
+	Bits   int // 32 or 64: the kernel's width
 }
 
 // sample is a set of counters read at one time.
 type sample struct {
-	Time     time.Time `json:"time"`
-	Uptime   float64   `json:"uptime,omitempty"` // seconds; 0 when unknown
-	Counters []counter `json:"counters"`
-}
-
-const stateVersion = 1
-
-type state struct {
-	Version  int    `json:"version"`
-	Identity string `json:"identity"`
-	sample
+	Time     time.Time
+	Uptime   float64 // seconds; 0 when unknown
+	Counters []counter
 }
 
 // maxGap is the longest interval over which a rate is computed.
@@ -52,17 +45,18 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 		}
 		return sample{}, fmt.Errorf("%w: %v", errNoState, err)
 	}
-	var s state
-	if err := json.Unmarshal(b, &s); err != nil {
-		return sample{}, fmt.Errorf("%w: %s: %v", errNoState, path, err)
-	}
-	if s.Version != stateVersion || s.Identity != identity {
+	id, s, err := decodeState(b)
+	switch {
+	case err == errOtherVersion:
 		return sample{}, fmt.Errorf("%w: %s belongs to another version or name space", errNoState, path)
-	}
-	if !s.Time.Before(now) {
+	case err != nil:
+		return sample{}, fmt.Errorf("%w: %s: %v", errNoState, path, err)
+	case id != identity:
+		return sample{}, fmt.Errorf("%w: %s belongs to another version or name space", errNoState, path)
+	case !s.Time.Before(now):
 		return sample{}, fmt.Errorf("%w: %s is from the future or from this second", errNoState, path)
 	}
-	return s.sample, nil
+	return s, nil
 }
 
 // saveState writes the sample atomically: to a temporary file in the same
@@ -77,10 +71,7 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 // and treats like a first run, while an fsync on every run costs several
 // milliseconds on a busy disk, each minute, on every host.
 func saveState(path, identity string, s sample) error {
-	b, err := json.Marshal(state{Version: stateVersion, Identity: identity, sample: s})
-	if err != nil {
-		return err
-	}
+	b := encodeState(identity, s)
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -101,6 +92,89 @@ func saveState(path, identity string, s sample) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// The state file is text: a header naming its version, the identity of
+// the name space (quoted), the time of the sample in nanoseconds since
+// 1970, the host's uptime in seconds, and a line per counter of five
+// tab-separated fields: metric, part, group, value and bits. It is read
+// and written without reflection, which costs a fresh process more than
+// the whole file.
+const stateHeader = "mackerel-plugin-plan9 state 2"
+
+var errOtherVersion = errors.New("another version's state")
+
+func encodeState(identity string, s sample) []byte {
+	b := make([]byte, 0, 128+64*len(s.Counters))
+	b = append(b, stateHeader+"\nidentity "...)
+	b = strconv.AppendQuote(b, identity)
+	b = append(b, "\ntime "...)
+	b = strconv.AppendInt(b, s.Time.UnixNano(), 10)
+	b = append(b, "\nuptime "...)
+	b = strconv.AppendFloat(b, s.Uptime, 'g', -1, 64)
+	b = append(b, '\n')
+	for _, c := range s.Counters {
+		b = append(b, c.Metric...)
+		b = append(b, '\t')
+		b = append(b, c.Part...)
+		b = append(b, '\t')
+		b = append(b, c.Group...)
+		b = append(b, '\t')
+		b = strconv.AppendUint(b, c.Value, 10)
+		b = append(b, '\t')
+		b = strconv.AppendInt(b, int64(c.Bits), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func decodeState(b []byte) (identity string, s sample, err error) {
+	text, ok := strings.CutSuffix(string(b), "\n")
+	lines := strings.Split(text, "\n")
+	if len(lines) < 4 || lines[0] != stateHeader {
+		return "", sample{}, errOtherVersion
+	}
+	if !ok {
+		return "", sample{}, errors.New("cut short")
+	}
+	value := func(i int, key string) string {
+		v, found := strings.CutPrefix(lines[i], key+" ")
+		if !found && err == nil {
+			err = fmt.Errorf("line %d: no %s", i+1, key)
+		}
+		return v
+	}
+	id, t, up := value(1, "identity"), value(2, "time"), value(3, "uptime")
+	if err != nil {
+		return "", sample{}, err
+	}
+	if identity, err = strconv.Unquote(id); err != nil {
+		return "", sample{}, fmt.Errorf("line 2: identity: %v", err)
+	}
+	ns, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return "", sample{}, fmt.Errorf("line 3: time: %v", err)
+	}
+	s.Time = time.Unix(0, ns)
+	if s.Uptime, err = strconv.ParseFloat(up, 64); err != nil {
+		return "", sample{}, fmt.Errorf("line 4: uptime: %v", err)
+	}
+	s.Counters = make([]counter, 0, len(lines)-4)
+	for i, l := range lines[4:] {
+		f := strings.Split(l, "\t")
+		if len(f) != 5 {
+			return "", sample{}, fmt.Errorf("line %d: %d fields, want 5", i+5, len(f))
+		}
+		c := counter{Metric: f[0], Part: f[1], Group: f[2]}
+		if c.Value, err = strconv.ParseUint(f[3], 10, 64); err != nil {
+			return "", sample{}, fmt.Errorf("line %d: value: %v", i+5, err)
+		}
+		if c.Bits, err = strconv.Atoi(f[4]); err != nil || (c.Bits != 32 && c.Bits != 64) || c.Metric == "" {
+			return "", sample{}, fmt.Errorf("line %d: not a counter", i+5)
+		}
+		s.Counters = append(s.Counters, c)
+	}
+	return identity, s, nil
 }
 
 type key struct{ metric, part string }

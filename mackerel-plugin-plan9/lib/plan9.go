@@ -94,6 +94,13 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	var fsm map[string]float64
 	var fsWarnings []string
 	var wg sync.WaitGroup
+	// Freeing an older state's blocks can be slow: do it while reading.
+	dropped := make(chan struct{})
+	go func() {
+		defer close(dropped)
+		dropOld(p.StateFile)
+	}()
+	defer func() { <-dropped }()
 	if len(p.Consoles) > 0 {
 		wg.Add(1)
 		go func() {
@@ -141,6 +148,7 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 		m[k] = v
 	}
 	if len(cur.Counters) > 0 {
+		<-dropped
 		if err := saveState(p.StateFile, p.Identity, cur); err != nil {
 			p.warnf("saving state: %v", err)
 		}

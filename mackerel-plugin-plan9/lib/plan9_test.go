@@ -407,9 +407,80 @@ func TestConcurrentState(t *testing.T) {
 	if _, s, err := decodeState(b); err != nil || len(s.Counters) == 0 {
 		t.Errorf("state: %v", err)
 	}
+	// The state and its old link, nothing else.
 	es, _ := os.ReadDir(dir)
-	if len(es) != 1 {
+	for _, e := range es {
+		if e.Name() != "state" && e.Name() != "state"+oldSuffix {
+			t.Errorf("file left: %s", e.Name())
+		}
+	}
+}
+
+// Concurrent runs, many times over, each read either no state or a whole
+// one, never a torn one, and leave no file but the state and its old link.
+func TestConcurrentSaves(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				now := t0.Add(time.Duration(g*1000+i) * time.Second)
+				if _, err := loadState(state, "test", t0.Add(24*time.Hour)); err != nil && err != errNoState {
+					t.Errorf("a run read %v", err)
+					return
+				}
+				dropOld(state)
+				if err := saveState(state, "test", sample{Time: now, Counters: []counter{{"kernel.syscalls", "0", "kernel", uint64(g*1000 + i), 32}}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	es, _ := os.ReadDir(filepath.Dir(state))
+	if len(es) > 2 {
 		t.Errorf("files left: %v", es)
+	}
+}
+
+// A run keeps the state it replaces as a link, which the next run removes
+// before it saves, so that no rename frees a file's blocks.
+func TestOldStateKept(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "x"), filepath.Join(dir, "y")); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	state := filepath.Join(dir, "state")
+	save := func(i int) os.FileInfo {
+		t.Helper()
+		dropOld(state)
+		if err := saveState(state, "test", sample{Time: t0.Add(time.Duration(i) * time.Minute), Counters: []counter{{"kernel.syscalls", "0", "kernel", uint64(i), 32}}}); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	first := save(1)
+	if _, err := os.Stat(state + oldSuffix); !os.IsNotExist(err) {
+		t.Errorf("an old state after the first run: %v", err)
+	}
+	for i := 2; i <= 4; i++ {
+		cur := save(i)
+		old, err := os.Stat(state + oldSuffix)
+		if err != nil || !os.SameFile(old, first) || os.SameFile(cur, first) {
+			t.Fatalf("run %d: the old state is not the one before: %v", i, err)
+		}
+		first = cur
+	}
+	if s, err := loadState(state, "test", t0.Add(time.Hour)); err != nil || s.Counters[0].Value != 4 {
+		t.Errorf("%+v %v", s, err)
 	}
 }
 

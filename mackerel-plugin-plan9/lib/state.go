@@ -70,6 +70,13 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 // can at worst leave an empty or old state, which the next run notices
 // and treats like a first run, while an fsync on every run costs several
 // milliseconds on a busy disk, each minute, on every host.
+//
+// Nor does the rename free the old state's disk blocks, which some file
+// systems do slowly within rename(2): ext4 without a journal, mounted with
+// discard, waits over a millisecond for the disk. The old state is first
+// linked as path+".old", which the next run removes while it reads the
+// name space (dropOld). Where the link fails (no hard links, as on Plan 9,
+// or a concurrent run's link is there) the rename frees it as before.
 func saveState(path, identity string, s sample) error {
 	b := encodeState(identity, s)
 	dir := filepath.Dir(path)
@@ -86,6 +93,7 @@ func saveState(path, identity string, s sample) error {
 		err = cerr
 	}
 	if err == nil {
+		os.Link(path, path+oldSuffix)
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
@@ -93,6 +101,13 @@ func saveState(path, identity string, s sample) error {
 	}
 	return err
 }
+
+// oldSuffix names the link to the previous state that saveState leaves.
+const oldSuffix = ".old"
+
+// dropOld removes the link to an older state that a previous run left.
+// Collect runs it while it reads the name space, before it saves.
+func dropOld(path string) { os.Remove(path + oldSuffix) }
 
 // The state file is text: a header naming its version, the identity of
 // the name space (quoted), the time of the sample in nanoseconds since

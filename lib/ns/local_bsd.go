@@ -4,11 +4,15 @@ package ns
 
 import "syscall"
 
-// localTypes are the names statfs(2) gives file systems on local disks or
-// in memory; macfuse, nfs, smbfs and the rest are not among them.
-var localTypes = map[string]bool{
-	"apfs": true, "hfs": true, "ufs": true, "zfs": true, "tmpfs": true,
-	"msdos": true, "msdosfs": true, "exfat": true, "ext2fs": true,
+// localType reports whether name, as statfs(2) gives it, is that of a
+// file system on a local disk or in memory; macfuse, nfs, smbfs and the
+// rest are not.
+func localType(name string) bool {
+	switch name {
+	case "apfs", "hfs", "ufs", "zfs", "tmpfs", "msdos", "msdosfs", "exfat", "ext2fs":
+		return true
+	}
+	return false
 }
 
 func localDisk(root string) bool {
@@ -23,5 +27,5 @@ func localDisk(root string) bool {
 		}
 		name = append(name, byte(c))
 	}
-	return localTypes[string(name)]
+	return localType(string(name))
 }

@@ -9,7 +9,7 @@ func TestLocalMagic(t *testing.T) {
 		0x65735546: false, // FUSE: 9pfuse
 		0x6969:     false, // NFS
 	} {
-		if localMagic[magic] != local {
+		if localMagic(magic) != local {
 			t.Errorf("%#x: local %v", magic, !local)
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // Namespace chooses the Plan 9 name space a command reads.
 type Namespace struct {
 	Root     string `long:"root" value-name:"DIR" default:"/" description:"read the Plan 9 name space rooted at DIR: / on a Plan 9 host, or a name space mounted (v9fs, 9pfuse) or copied elsewhere"`
-	NineP    string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port; replaces --root"`
+	NineP    string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port, instead of --root"`
 	Aname    string `long:"aname" value-name:"PATH" description:"with --9p, the tree to attach (exportfs's -r root, or a path under it)"`
 	AttachAs string `long:"9p-user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none)"`
 }

@@ -3,22 +3,31 @@ package p9stats
 import (
 	"context"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
 // BenchmarkSnapshot reads every source of a captured name space from the
 // local disk: the cost of one collection without the kernel's own work.
+// A local name space is read in turn; "at-once" reads the same files as a
+// remote one is read, every file of a source at once.
 func BenchmarkSnapshot(b *testing.B) {
 	for _, c := range []string{front11879amd64, legacy386, legacy9k} {
-		b.Run(c, func(b *testing.B) {
-			p := captureFS(c)
-			b.ReportAllocs()
-			for b.Loop() {
-				s := p.Snapshot(context.Background(), SourceAll)
-				if s.Swap == nil || len(s.Procs) == 0 {
-					b.Fatal("incomplete snapshot")
+		for _, way := range []string{"in-turn", "at-once"} {
+			b.Run(c+"/"+way, func(b *testing.B) {
+				p := captureFS(c)
+				if way == "at-once" {
+					p = NewFS(remote{ns.Dir(captureDir(c))})
 				}
-			}
-		})
+				b.ReportAllocs()
+				for b.Loop() {
+					s := p.Snapshot(context.Background(), SourceAll)
+					if s.Swap == nil || len(s.Procs) == 0 {
+						b.Fatal("incomplete snapshot")
+					}
+				}
+			})
+		}
 	}
 }
 

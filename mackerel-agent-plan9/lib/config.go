@@ -487,12 +487,12 @@ func sortedKeys[T any](m map[string]T) []string {
 // ignoredKeys are keys of upstream's configuration that have no meaning
 // for this agent; they are accepted with a notice.
 var ignoredKeys = map[string]string{
-	"diagnostic":                  "the agent's own memory metrics are not posted",
-	"cloud_platform":              "Plan 9 hosts are not cloud instances the agent could ask",
-	"disks":                       "Plan 9 kernels keep no per-disk I/O counters",
-	"filesystems.use_mountpoint":  "file servers are named by their console",
-	"interfaces.use_adapter":      "there are no Windows adapters",
-	"plugin.metadata":             "host metadata plugins are not run",
+	"diagnostic":                          "the agent's own memory metrics are not posted",
+	"cloud_platform":                      "Plan 9 hosts are not cloud instances the agent could ask",
+	"disks":                               "Plan 9 kernels keep no per-disk I/O counters",
+	"filesystems.use_mountpoint":          "file servers are named by their console",
+	"interfaces.use_adapter":              "there are no Windows adapters",
+	"plugin.metadata":                     "host metadata plugins are not run",
 	"plugin.checks.*.execution_interval":  "it applies to metadata plugins only",
 	"plugin.metrics.*.execution_interval": "it applies to metadata plugins only",
 }

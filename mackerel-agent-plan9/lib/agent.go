@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/mackerelio/mackerel-client-go"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/lib/sysmetrics"
 )
 
 // System is what the agent reads of its own host: sysmetrics.Collector,
@@ -41,11 +43,7 @@ type System interface {
 }
 
 // HostSpecs is the host's name, meta and interfaces.
-type HostSpecs struct {
-	Name       string
-	Meta       mackerel.HostMeta
-	Interfaces []mackerel.Interface
-}
+type HostSpecs = sysmetrics.HostSpecs
 
 // Intervals of the loop, as upstream.
 const (
@@ -113,9 +111,10 @@ type Agent struct {
 }
 
 // New returns an agent for the configuration. It reaches nothing yet.
+// System may be nil for an agent that only retires its host.
 func New(o Options) (*Agent, error) {
-	if o.Config == nil || o.System == nil {
-		return nil, errors.New("agent: a configuration and a system are needed")
+	if o.Config == nil {
+		return nil, errors.New("agent: no configuration")
 	}
 	a := &Agent{
 		conf: o.Config, clock: o.Clock, sys: o.System, version: o.Version, revision: o.Revision,
@@ -161,6 +160,9 @@ func New(o Options) (*Agent, error) {
 // on the first value from term it posts what is queued, for up to 30 s,
 // and returns; a second value makes it return at once.
 func (a *Agent) Run(term <-chan struct{}) error {
+	if a.sys == nil {
+		return errors.New("agent: no system to read")
+	}
 	ctx := context.Background()
 	if err := os.MkdirAll(a.workdir, 0o755); err != nil {
 		return err

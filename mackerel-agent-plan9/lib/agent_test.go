@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/mackerelio/mackerel-client-go"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
 )
 
 // An arbitrary start, a few seconds past a minute, as a real start is.
@@ -45,7 +47,7 @@ echo "test.workdir_set	$( [ -d "$MACKEREL_PLUGIN_WORKDIR" ] && echo 1 || echo 0 
 // host's own second, with the right host id and time.
 func TestRegisterAndPost(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	conf := testConfig(t, api, fmt.Sprintf(`
 display_name = "Glenda's gnot"
 roles = ["plan9:cpu"]
@@ -63,12 +65,12 @@ memo = "always OK"
 		t.Fatal(err, log.String())
 	}
 
-	creates := api.callsTo("POST", "/api/v0/hosts")
+	creates := api.Calls("POST", "/api/v0/hosts")
 	if len(creates) != 1 {
 		t.Fatalf("%d host creations", len(creates))
 	}
 	var param mackerel.CreateHostParam
-	creates[0].decode(t, &param)
+	creates[0].Decode(t, &param)
 	if param.Name != "gnot" || param.DisplayName != "Glenda's gnot" || len(param.RoleFullnames) != 1 || param.RoleFullnames[0] != "plan9:cpu" {
 		t.Errorf("host param %+v", param)
 	}
@@ -85,30 +87,30 @@ memo = "always OK"
 	if err != nil || string(id) != "H001" {
 		t.Errorf("id file %q %v", id, err)
 	}
-	if h := api.host("H001"); h.Status != "standby" {
+	if h := api.Host("H001"); h.Status != "standby" {
 		t.Errorf("status after stop %q, want standby (on_stop)", h.Status)
 	}
-	statuses := api.callsTo("POST", "/api/v0/hosts/H001/status")
+	statuses := api.Calls("POST", "/api/v0/hosts/H001/status")
 	if len(statuses) != 2 || !strings.Contains(string(statuses[0].Body), `"working"`) || !strings.Contains(string(statuses[1].Body), `"standby"`) {
 		t.Errorf("status calls %v", statuses)
 	}
-	if len(api.callsTo("PUT", "/api/v0/hosts/H001")) != 1 {
-		t.Errorf("specs sent %d times in 5 minutes, want once", len(api.callsTo("PUT", "/api/v0/hosts/H001")))
+	if len(api.Calls("PUT", "/api/v0/hosts/H001")) != 1 {
+		t.Errorf("specs sent %d times in 5 minutes, want once", len(api.Calls("PUT", "/api/v0/hosts/H001")))
 	}
 
-	defs := api.callsTo("POST", "/api/v0/graph-defs/create")
+	defs := api.Calls("POST", "/api/v0/graph-defs/create")
 	if len(defs) != 1 {
 		t.Fatalf("%d graph-defs calls", len(defs))
 	}
 	var gd []mackerel.GraphDefsParam
-	defs[0].decode(t, &gd)
+	defs[0].Decode(t, &gd)
 	if len(gd) != 1 || gd[0].Name != "custom.test" || gd[0].Unit != "integer" || len(gd[0].Metrics) != 1 ||
 		gd[0].Metrics[0].Name != "custom.test.value" || !gd[0].Metrics[0].IsStacked {
 		t.Errorf("graph defs %s", defs[0].Body)
 	}
 
 	sec := hostSecond("H001")
-	posts := api.callsTo("POST", "/api/v0/tsdb")
+	posts := api.Calls("POST", "/api/v0/tsdb")
 	if len(posts) < 5 {
 		t.Fatalf("%d posts in 5 minutes: %s", len(posts), log.String())
 	}
@@ -121,7 +123,7 @@ memo = "always OK"
 			t.Errorf("posted at %v, want second %d", p.At, sec)
 		}
 	}
-	vals := api.posted(t)
+	vals := api.Posted(t)
 	ticks := map[int64]map[string]float64{}
 	for _, v := range vals {
 		if v.HostID != "H001" {
@@ -151,8 +153,8 @@ memo = "always OK"
 // An id file names the host: it is found, not created again.
 func TestIDFileReused(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
-	id := api.addHost("gnot", "")
+	api := mackereltest.NewServer(t, clock.Now)
+	id := api.AddHost("gnot", "")
 	conf := testConfig(t, api, "")
 	os.MkdirAll(conf.Root, 0o755)
 	os.WriteFile(conf.idFile(), []byte(id+"\n"), 0o644)
@@ -160,16 +162,16 @@ func TestIDFileReused(t *testing.T) {
 	if err := runFor(t, a, clock, t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err, log.String())
 	}
-	if n := len(api.callsTo("POST", "/api/v0/hosts")); n != 0 {
+	if n := len(api.Calls("POST", "/api/v0/hosts")); n != 0 {
 		t.Errorf("%d host creations", n)
 	}
-	if n := len(api.callsTo("GET", "/api/v0/hosts/"+id)); n != 1 {
+	if n := len(api.Calls("GET", "/api/v0/hosts/"+id)); n != 1 {
 		t.Errorf("%d lookups of the host", n)
 	}
 	if b, _ := os.ReadFile(conf.idFile()); string(b) != id {
 		t.Errorf("id file rewritten as %q", b)
 	}
-	for _, v := range api.posted(t) {
+	for _, v := range api.Posted(t) {
 		if v.HostID != id {
 			t.Errorf("posted to %q", v.HostID)
 		}
@@ -180,7 +182,7 @@ func TestIDFileReused(t *testing.T) {
 // used, stops the agent with an error saying what to do.
 func TestIDFileProblems(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	conf := testConfig(t, api, "")
 	os.MkdirAll(conf.Root, 0o755)
 	for _, tt := range []struct{ content, want string }{
@@ -194,12 +196,12 @@ func TestIDFileProblems(t *testing.T) {
 			t.Errorf("id file %q: %v\nwant %s", tt.content, err, tt.want)
 		}
 	}
-	if n := len(api.callsTo("POST", "/api/v0/tsdb")); n != 0 {
+	if n := len(api.Calls("POST", "/api/v0/tsdb")); n != 0 {
 		t.Errorf("posted %d times", n)
 	}
 	// A wrong API key: the 401 stops registration at once, not after 20 tries.
 	os.Remove(conf.idFile())
-	api.fail = func(c apiCall) int { return http.StatusUnauthorized }
+	api.Fail = func(c mackereltest.Call) int { return http.StatusUnauthorized }
 	a, _ := newTestAgent(t, conf, &fakeSystem{}, clock)
 	start := clock.Now()
 	err := a.Run(make(chan struct{}))
@@ -212,9 +214,9 @@ func TestIDFileProblems(t *testing.T) {
 // every batch arrives afterwards, in order, none twice.
 func TestOutageLosesNothing(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	outageEnd := t0.Add(11 * time.Minute)
-	api.fail = func(c apiCall) int {
+	api.Fail = func(c mackereltest.Call) int {
 		if c.Path == "/api/v0/tsdb" && c.At.Before(outageEnd) {
 			return http.StatusServiceUnavailable
 		}
@@ -226,7 +228,7 @@ func TestOutageLosesNothing(t *testing.T) {
 		t.Fatal(err, log.String())
 	}
 	failed := 0
-	for _, c := range api.callsTo("POST", "/api/v0/tsdb") {
+	for _, c := range api.Calls("POST", "/api/v0/tsdb") {
 		if c.Status == http.StatusServiceUnavailable {
 			failed++
 		}
@@ -235,7 +237,7 @@ func TestOutageLosesNothing(t *testing.T) {
 		t.Errorf("only %d failed posts", failed)
 	}
 	var seq []float64
-	for _, v := range api.posted(t) {
+	for _, v := range api.Posted(t) {
 		if v.Name == "loadavg1" {
 			seq = append(seq, v.Value)
 		}
@@ -258,9 +260,9 @@ func TestOutageLosesNothing(t *testing.T) {
 // have dropped the oldest batches after an hour of retries.
 func TestSixHourOutage(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	outageEnd := t0.Add(5*time.Hour + 50*time.Minute)
-	api.fail = func(c apiCall) int {
+	api.Fail = func(c mackereltest.Call) int {
 		if c.Path == "/api/v0/tsdb" && c.At.Before(outageEnd) {
 			return http.StatusBadGateway
 		}
@@ -272,7 +274,7 @@ func TestSixHourOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[float64]int{}
-	for _, v := range api.posted(t) {
+	for _, v := range api.Posted(t) {
 		if v.Name == "loadavg1" {
 			seen[v.Value]++
 		}
@@ -292,10 +294,10 @@ func tail(s string, n int) string {
 // A stop posts what is queued, a second apart, within 30 s.
 func TestStopDrainsQueue(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	// Down until the stop: ticks at 10:00:07, 10:01, 10:02 and 10:03 queue.
 	stop := t0.Add(3*time.Minute + 50*time.Second)
-	api.fail = func(c apiCall) int {
+	api.Fail = func(c mackereltest.Call) int {
 		if c.Path == "/api/v0/tsdb" && !c.At.After(stop) {
 			return http.StatusServiceUnavailable
 		}
@@ -306,8 +308,8 @@ func TestStopDrainsQueue(t *testing.T) {
 	if err := runFor(t, a, clock, stop); err != nil {
 		t.Fatal(err, log.String())
 	}
-	if n := len(api.posted(t)); n != 4 {
-		t.Errorf("%d values posted after the stop, want the 4 queued: %+v\n%s", n, api.posted(t), log.String())
+	if n := len(api.Posted(t)); n != 4 {
+		t.Errorf("%d values posted after the stop, want the 4 queued: %+v\n%s", n, api.Posted(t), log.String())
 	}
 	if end := clock.Now(); end.Sub(stop) > drainTime {
 		t.Errorf("the stop took %v", end.Sub(stop))

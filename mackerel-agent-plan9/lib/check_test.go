@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,11 +40,11 @@ type sentReport struct {
 	Request              int
 }
 
-func (f *fakeAPI) reports(t *testing.T) []sentReport {
+func reports(t *testing.T, f *mackereltest.Server) []sentReport {
 	var out []sentReport
-	for i, c := range f.callsTo("POST", "/api/v0/monitoring/checks/report") {
+	for i, c := range f.Calls("POST", "/api/v0/monitoring/checks/report") {
 		var body struct{ Reports []sentReport }
-		c.decode(t, &body)
+		c.Decode(t, &body)
 		if len(body.Reports) == 0 || len(body.Reports) > 20 {
 			t.Errorf("a request of %d reports", len(body.Reports))
 		}
@@ -62,7 +63,7 @@ func (f *fakeAPI) reports(t *testing.T) []sentReport {
 // only once it has reported). Exit 3 and others are UNKNOWN.
 func TestCheckReportRules(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	check := planned(t, "0 fine", "0 fine", "2 down", "2 down", "0 fine", "0 fine", "0 fine now", "5 weird", "3 unknown")
 	conf := testConfig(t, api, fmt.Sprintf(`
 [plugin.checks.svc]
@@ -74,7 +75,7 @@ max_check_attempts = 3
 	if err := runFor(t, a, clock, t0.Add(9*time.Minute+30*time.Second)); err != nil {
 		t.Fatal(err, log.String())
 	}
-	got := api.reports(t)
+	got := reports(t, api)
 	want := []struct {
 		status, msg string
 		run         int  // which run (1-based) produced it
@@ -120,8 +121,8 @@ max_check_attempts = 3
 // prevent_alert_auto_close no OK is sent and max_check_attempts is 1.
 func TestCheckReportShapes(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
-	other := api.addHost("remote", "gnot-remote")
+	api := mackereltest.NewServer(t, clock.Now)
+	other := api.AddHost("remote", "gnot-remote")
 	var b strings.Builder
 	for i := 0; i < 25; i++ {
 		fmt.Fprintf(&b, "[plugin.checks.c%02d]\ncommand = %q\n", i, planned(t, "2 bad"))
@@ -136,7 +137,7 @@ func TestCheckReportShapes(t *testing.T) {
 	if err := runFor(t, a, clock, t0.Add(150*time.Second)); err != nil {
 		t.Fatal(err, log.String())
 	}
-	got := api.reports(t)
+	got := reports(t, api)
 	per := map[string][]sentReport{}
 	for _, r := range got {
 		per[r.Name] = append(per[r.Name], r)
@@ -176,7 +177,7 @@ func TestCheckReportShapes(t *testing.T) {
 // the whole message.
 func TestCheckAction(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
+	api := mackereltest.NewServer(t, clock.Now)
 	out := filepath.Join(t.TempDir(), "actions")
 	action := script(t, "action", fmt.Sprintf(`echo "$MACKEREL_STATUS/$MACKEREL_PREVIOUS_STATUS/$MACKEREL_CHECK_MESSAGE" >>%q`, out))
 	conf := testConfig(t, api, fmt.Sprintf(`
@@ -198,8 +199,8 @@ action = { command = %q }
 // first; a 4xx gives the reports up.
 func TestCheckReportRetry(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
-	api.fail = func(c apiCall) int {
+	api := mackereltest.NewServer(t, clock.Now)
+	api.Fail = func(c mackereltest.Call) int {
 		if c.Path == "/api/v0/monitoring/checks/report" && c.At.Before(t0.Add(3*time.Minute)) {
 			return 500
 		}
@@ -211,8 +212,8 @@ func TestCheckReportRetry(t *testing.T) {
 		t.Fatal(err, log.String())
 	}
 	var msgs []string
-	for _, r := range api.reports(t) {
-		if api.callsTo("POST", "/api/v0/monitoring/checks/report")[r.Request].Status == 200 {
+	for _, r := range reports(t, api) {
+		if api.Calls("POST", "/api/v0/monitoring/checks/report")[r.Request].Status == 200 {
 			msgs = append(msgs, r.Message)
 		}
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,8 +96,8 @@ func errorsIsNoMeta(err error) bool { return err == errNoMeta }
 // upstream's.
 func TestPluginFaultsAndRouting(t *testing.T) {
 	clock := newSimClock(t0)
-	api := newFakeAPI(t, clock)
-	other := api.addHost("remote", "remote-id")
+	api := mackereltest.NewServer(t, clock.Now)
+	other := api.AddHost("remote", "remote-id")
 	good := script(t, "good", `echo "good.a	1	0"; echo "good.skip	2	0"; echo "meta=[$MACKEREL_AGENT_PLUGIN_META] workdir=$MACKEREL_PLUGIN_WORKDIR" >&2`)
 	garbage := script(t, "garbage", `echo "junk"; echo "g.ok	3	0"; echo "g.nan	NaN	0"; printf '\000\001\377\376 binary 1\n%%%% 1 2\nname\tvalue\ttime\n'`)
 	hang := script(t, "hang", `echo "h.x	1	0"; sleep 300`)
@@ -126,7 +127,7 @@ custom_identifier = "no-such"
 		t.Fatal(err, log.String())
 	}
 	got := map[string]string{}
-	for _, v := range api.posted(t) {
+	for _, v := range api.Posted(t) {
 		got[v.Name] = fmt.Sprintf("%s=%v", v.HostID, v.Value)
 	}
 	want := map[string]string{"custom.good.a": "H002=1", "custom.g.ok": "H002=3", "custom.f.x": "H002=4", "custom.r.x": other + "=5", "loadavg1": "H002=0"}

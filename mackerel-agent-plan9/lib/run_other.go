@@ -20,3 +20,14 @@ func (g procGroup) kill()              { g.p.Kill() }
 func endedByUs(ps *os.ProcessState) bool { return ps == nil || ps.ExitCode() < 0 }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
+
+var stopSignals = []os.Signal{os.Interrupt}
+
+func processExists(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	p.Release()
+	return true
+}

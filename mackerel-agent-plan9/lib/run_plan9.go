@@ -82,3 +82,12 @@ func exitCode(ps *os.ProcessState) int {
 	}
 	return parseExitString(w.Msg)
 }
+
+// stopSignals are the notes that stop the agent: interrupt (what
+// `echo interrupt >/proc/N/note` sends) and hangup.
+var stopSignals = []os.Signal{os.Interrupt, syscall.Note("hangup")}
+
+func processExists(pid int) bool {
+	_, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/status")
+	return err == nil
+}

@@ -38,3 +38,10 @@ func endedByUs(ps *os.ProcessState) bool {
 }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
+
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

@@ -47,12 +47,21 @@ func (c Call) Decode(t testing.TB, v any) {
 	}
 }
 
+func (c Call) decode(f *Server, v any) {
+	if err := json.Unmarshal(c.Body, v); err != nil {
+		f.Errorf("%s %s: body %s: %v", c.Method, c.Path, c.Body, err)
+	}
+}
+
 // Server is a stand-in for Mackerel's API on loopback. It checks what
 // every request must carry (the API key, a JSON body) and keeps hosts as
 // the real one does, so that the agent's calls can be checked in full.
 type Server struct {
-	t   testing.TB
-	srv *httptest.Server
+	// Errorf reports a request that breaks the API's rules.
+	Errorf func(format string, args ...any)
+	// OnCall, when set, sees every call once it is answered.
+	OnCall func(Call)
+	srv    *httptest.Server
 	// Now stamps each call (the agent's simulated clock in its tests).
 	Now func() time.Time
 
@@ -65,13 +74,18 @@ type Server struct {
 }
 
 func NewServer(t testing.TB, now func() time.Time) *Server {
-	if now == nil {
-		now = time.Now
+	f := New(t.Errorf)
+	if now != nil {
+		f.Now = now
 	}
-	f := &Server{t: t, Now: now, hosts: map[string]*mackerel.Host{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// New returns a Server that is not listening: an http.Handler.
+func New(errorf func(format string, args ...any)) *Server {
+	return &Server{Errorf: errorf, Now: time.Now, hosts: map[string]*mackerel.Host{}}
 }
 
 // URL is the server's base URL, for apibase.
@@ -112,7 +126,8 @@ func (f *Server) answer(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one request as Mackerel's API would.
+func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	c := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body}
 	c.At = f.Now()
@@ -122,19 +137,22 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.calls = append(f.calls, c)
 		f.mu.Unlock()
+		if f.OnCall != nil {
+			f.OnCall(c)
+		}
 	}()
 	if r.Header.Get("X-Api-Key") != Key {
-		f.t.Errorf("%s %s: X-Api-Key %q", r.Method, r.URL.Path, r.Header.Get("X-Api-Key"))
+		f.Errorf("%s %s: X-Api-Key %q", r.Method, r.URL.Path, r.Header.Get("X-Api-Key"))
 		status = http.StatusUnauthorized
 		f.answer(w, status, map[string]any{"error": map[string]string{"message": "Authentication failed."}})
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("User-Agent"), "mackerel-agent-plan9/") {
-		f.t.Errorf("%s %s: User-Agent %q", r.Method, r.URL.Path, r.Header.Get("User-Agent"))
+		f.Errorf("%s %s: User-Agent %q", r.Method, r.URL.Path, r.Header.Get("User-Agent"))
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if !json.Valid(body) || r.Header.Get("Content-Type") != "application/json" {
-			f.t.Errorf("%s %s: not a JSON body (%q): %s", r.Method, r.URL.Path, r.Header.Get("Content-Type"), body)
+			f.Errorf("%s %s: not a JSON body (%q): %s", r.Method, r.URL.Path, r.Header.Get("Content-Type"), body)
 		}
 	}
 	if f.Fail != nil {
@@ -154,9 +172,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/api/v0/hosts":
 		var param mackerel.CreateHostParam
-		c.Decode(f.t, &param)
+		c.decode(f, &param)
 		if param.Name == "" {
-			f.t.Errorf("POST /api/v0/hosts without a name: %s", body)
+			f.Errorf("POST /api/v0/hosts without a name: %s", body)
 		}
 		f.nextID++
 		id := fmt.Sprintf("H%03d", f.nextID)
@@ -185,7 +203,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var param mackerel.UpdateHostParam
-		c.Decode(f.t, &param)
+		c.decode(f, &param)
 		h.Meta, h.Interfaces = param.Meta, param.Interfaces
 		f.answer(w, status, map[string]string{"id": h.ID})
 	case len(p) == 3 && p[0] == "hosts" && p[2] == "status" && r.Method == "POST":
@@ -195,7 +213,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var s struct{ Status string }
-		c.Decode(f.t, &s)
+		c.decode(f, &s)
 		h.Status = s.Status
 		f.answer(w, status, map[string]bool{"success": true})
 	case len(p) == 3 && p[0] == "hosts" && p[2] == "retire" && r.Method == "POST":
@@ -213,16 +231,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Time   int64    `json:"time"`
 			Value  *float64 `json:"value"`
 		}
-		c.Decode(f.t, &vals)
+		c.decode(f, &vals)
 		for _, v := range vals {
 			if f.hosts[v.HostID] == nil || v.Name == "" || v.Time == 0 || v.Value == nil {
-				f.t.Errorf("tsdb: bad value %+v", v)
+				f.Errorf("tsdb: bad value %+v", v)
 			}
 		}
 		f.answer(w, status, map[string]bool{"success": true})
 	case r.Method == "POST" && r.URL.Path == "/api/v0/graph-defs/create":
 		var defs []mackerel.GraphDefsParam
-		c.Decode(f.t, &defs)
+		c.decode(f, &defs)
 		f.answer(w, status, map[string]bool{"success": true})
 	case r.Method == "POST" && r.URL.Path == "/api/v0/monitoring/checks/report":
 		var rep struct {
@@ -232,16 +250,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 				Status string
 			}
 		}
-		c.Decode(f.t, &rep)
+		c.decode(f, &rep)
 		for _, x := range rep.Reports {
 			if x.Source.Type != "host" || f.hosts[x.Source.HostID] == nil || x.Name == "" || x.Status == "" {
-				f.t.Errorf("check report: bad %+v", x)
+				f.Errorf("check report: bad %+v", x)
 			}
 		}
 		f.answer(w, status, map[string]bool{"success": true})
 	default:
 		status = http.StatusNotFound
-		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
+		f.Errorf("unexpected request %s %s", r.Method, r.URL)
 		f.answer(w, status, map[string]any{"error": map[string]string{"message": "Not Found"}})
 	}
 }

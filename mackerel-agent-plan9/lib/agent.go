@@ -191,7 +191,7 @@ func (a *Agent) loop(term <-chan struct{}) error {
 	go a.sysWorker()
 
 	now := a.clock.Now()
-	a.post.second = hostSecond(a.host.ID)
+	a.post.second = HostSecond(a.host.ID)
 	a.nextSample, a.nextTick, a.nextSpecs, a.lastFlush = now, now, now, now
 	// As upstream: graph definitions, the first post and the first checks
 	// wait half the host's second, so that a fleet started together does

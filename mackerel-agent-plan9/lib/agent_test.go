@@ -109,7 +109,7 @@ memo = "always OK"
 		t.Errorf("graph defs %s", defs[0].Body)
 	}
 
-	sec := hostSecond("H001")
+	sec := HostSecond("H001")
 	posts := api.Calls("POST", "/api/v0/tsdb")
 	if len(posts) < 5 {
 		t.Fatalf("%d posts in 5 minutes: %s", len(posts), log.String())

@@ -54,9 +54,9 @@ type poster struct {
 	second int
 }
 
-// hostSecond is upstream's delayByHost: the last byte of the SHA-1 of the
+// HostSecond is upstream's delayByHost: the last byte of the SHA-1 of the
 // host id, modulo 60.
-func hostSecond(hostID string) int {
+func HostSecond(hostID string) int {
 	s := sha1.Sum([]byte(hostID))
 	return int(s[len(s)-1]) % 60
 }

@@ -59,6 +59,7 @@ var captureCases = []captureCase{
 func TestCaptures(t *testing.T) {
 	for _, tc := range captureCases {
 		t.Run(tc.capture, func(t *testing.T) {
+			t.Parallel()
 			h := newHost(t, tc.capture)
 			var log logbook
 			c := New(h.fs(nil), nil, log.logf)

@@ -114,7 +114,7 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) map[string]float
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			spaces = fsspace.ReadAll(ctx, c.fsys, c.consoles)
+			spaces = readSpaces(ctx, c.fsys, c.consoles)
 		}()
 	}
 	snap = c.st.Snapshot(ctx, p9stats.SourceSwap|p9stats.SourceProcs|p9stats.SourceEther)

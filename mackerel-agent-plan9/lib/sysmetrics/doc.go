@@ -16,8 +16,10 @@
 //	host specs                        /dev/sysname, sysstat, cputype, config, swap,
 //	                                  #S/sd*/ctl, /net/ipifc/*/status, /net/etherN/addr
 //
-// Names that Plan 9 has no source for (cpu.nice, iowait, softirq, steal,
-// guest; memory.buffers, memory.swap_cached; disk.*) are never posted. The
-// README's "System metrics of mackerel-agent-plan9" section has the table
-// of every name, its unit and how it is derived.
+// Names that Plan 9 has no source for (cpu.nice, iowait, softirq, steal
+// and guest; memory.swap_cached and buffers; disk.*) are never posted, nor
+// are memory.cached and memory.free, which upstream posts only in place of
+// memory.mem_available. The README's "System metrics of
+// mackerel-agent-plan9" section has the table of every upstream name, its
+// unit and how it is derived.
 package sysmetrics

@@ -182,10 +182,13 @@ func (h *host) fs(replies map[string]console) ns.FS {
 }
 
 // console answers a command written to it, and hangs up after the reply
-// if hangup is set; without a reply it never answers.
+// if hangup is set; without a reply it never answers. A console whose
+// open blocks holds its opener until unblock is closed, as an open over
+// 9P to a server that hung would.
 type console struct {
-	reply  func(cmd string) string
-	hangup bool
+	reply   func(cmd string) string
+	hangup  bool
+	unblock chan struct{}
 }
 
 type consoleFS struct {
@@ -197,6 +200,10 @@ func (c consoleFS) OpenConsole(name string) (io.ReadWriteCloser, error) {
 	r, ok := c.replies[name]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	if r.unblock != nil {
+		<-r.unblock
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrClosed}
 	}
 	pr, pw := io.Pipe()
 	return &pipeConsole{r: pr, w: pw, c: r}, nil

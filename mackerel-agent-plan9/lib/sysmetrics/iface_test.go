@@ -115,6 +115,7 @@ func TestInterfaces(t *testing.T) {
 		{"virtio", "", "", "", map[string]float64{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHost(t, front11879amd64)
 			if tc.stats != "" {
 				h.write("net/ether0/stats", tc.stats)

@@ -292,7 +292,7 @@ func interfaceSpec(st p9stats.FS) ([]mackerel.Interface, error) {
 func filesystemSpec(ctx context.Context, fsys ns.FS, consoles []fsspace.Spec) (mackerel.FileSystem, error) {
 	out := mackerel.FileSystem{}
 	var errs []error
-	for _, r := range fsspace.ReadAll(ctx, fsys, consoles) {
+	for _, r := range readSpaces(ctx, fsys, consoles) {
 		if r.Err != nil {
 			errs = append(errs, r.Err)
 			continue

@@ -72,6 +72,7 @@ func TestSpecsOfCaptures(t *testing.T) {
 			sdC0, ether0()},
 	} {
 		t.Run(tc.capture, func(t *testing.T) {
+			t.Parallel()
 			h := newHost(t, tc.capture)
 			if err := os.Chtimes(h.path("dev/sysstat"), built, built); err != nil {
 				t.Fatal(err)

@@ -633,11 +633,15 @@ func levenshtein(a, b string) int {
 	return prev[len(rb)]
 }
 
-// home is $home on Plan 9 and $HOME elsewhere.
+// home is $home on Plan 9 (or /usr/$user where, as in cpurc, $home is
+// not set) and $HOME elsewhere.
 func home() string {
 	if runtime.GOOS == "plan9" {
 		if h := os.Getenv("home"); h != "" {
 			return h
+		}
+		if u := os.Getenv("user"); u != "" {
+			return "/usr/" + u
 		}
 	}
 	if h, err := os.UserHomeDir(); err == nil {

@@ -145,3 +145,45 @@ func TestOnce(t *testing.T) {
 		"interface.ether0.txBytes.delta": 90,
 	})
 }
+
+// Two CPUs, as 9front prints them on an SMP machine (the lines of
+// lufia/plan9stats's 2-CPU 9legacy capture, then the second CPU busier):
+// every share sums over the CPUs, so the stack reaches 200; the load is
+// CPU 0's, the other lines carrying 0.
+func TestTwoCPUs(t *testing.T) {
+	h := newHost(t, front11879amd64)
+	h.write("dev/sysstat",
+		"          0    59251106    37524162     1208203       65907           0           0           7         100           0 \n"+
+			"          1   219155408    28582838     5017097     1002072           0           0           0          98           1 \n")
+	c := New(h.fs(nil), nil, t.Logf)
+	c.Sample(ctx(t), at(0))
+	h.write("dev/sysstat",
+		"          0    59251200    37524200     1208300       65907           0           0        1500          40          10 \n"+
+			"          1   219155500    28582900     5017100     1002072           0           0           0          10          20 \n")
+	h.age(5 * time.Second)
+	h.bump(1, 100, 100, 0)
+	c.Sample(ctx(t), at(5*time.Second))
+	got := c.Collect(ctx(t), at(5*time.Second))
+	// Idle (100 + 98) and (40 + 10), interrupts (0 + 1) and (10 + 20):
+	// busy (0 + 1) and (50 + 70), split evenly.
+	busy := (1 + 120) / 2.0
+	same(t, "two CPUs", got, map[string]float64{
+		"loadavg1": 0.007*e1 + 1.5*(1-e1), "loadavg5": 0.007*e5 + 1.5*(1-e5), "loadavg15": 0.007*e15 + 1.5*(1-e15),
+		"cpu.idle.percentage":   (198 + 50) / 2.0,
+		"cpu.irq.percentage":    (1 + 30) / 2.0,
+		"cpu.user.percentage":   busy / 2,
+		"cpu.system.percentage": busy / 2,
+		"memory.total":          1067155456,
+		"memory.mem_available":  (150376 - 1011) * 4096,
+		"memory.used":           1067155456 - (150376-1011)*4096,
+		"memory.swap_total":     320000 * 4096,
+		"memory.swap_free":      320000 * 4096,
+	})
+	if s := got["cpu.idle.percentage"] + got["cpu.irq.percentage"] + got["cpu.user.percentage"] + got["cpu.system.percentage"]; s != 200 {
+		t.Errorf("the stack adds up to %v, not 100 × 2 CPUs", s)
+	}
+	specs, err := Specs(ctx(t), h.fs(nil), nil)
+	if err != nil || len(specs.Meta.CPU) != 2 {
+		t.Errorf("cpu %v, %v", specs.Meta.CPU, err)
+	}
+}

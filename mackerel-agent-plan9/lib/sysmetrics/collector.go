@@ -143,7 +143,7 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) map[string]float
 	if c.started {
 		c.collectEthers(snap, now, post)
 	}
-	if err := snap.Errors[p9stats.SourceSwap]; err != nil {
+	if err := snap.Errors[p9stats.SourceSwap]; err != nil || snap.Swap == nil {
 		c.log.log(now, "memory", "left out: %v", err)
 	} else if m, err := memoryMetrics(*snap.Swap); err != nil {
 		c.log.log(now, "memory", "left out: /dev/swap: %v", err)

@@ -24,6 +24,10 @@ const (
 // upstream allows 10 s after SIGTERM.
 const killAfter = 10 * time.Second
 
+// waitGrace is how long a killed command's output may stay open before
+// the agent gives it up.
+const waitGrace = 2 * time.Second
+
 // errTimedOut is upstream's wording, which operators grep logs for.
 var errTimedOut = errors.New("command timed out")
 
@@ -44,6 +48,9 @@ type runResult struct {
 type runner struct {
 	// killAfter overrides the package's killAfter (tests).
 	killAfter time.Duration
+	// noWaitDelay makes Wait wait on open pipes as it does on Plan 9,
+	// where closing them does not end the reads (tests).
+	noWaitDelay bool
 }
 
 // run runs cmd with extra environment variables after the configuration's,
@@ -70,7 +77,9 @@ func (r runner) run(cmd Command, extraEnv ...string) runResult {
 	// A child that outlives the plugin and holds its output open must not
 	// hold the agent: Wait gives up on the pipes this long after the
 	// plugin exits, or after it is killed.
-	c.WaitDelay = ka + time.Second
+	if !r.noWaitDelay {
+		c.WaitDelay = ka + time.Second
+	}
 
 	if err := c.Start(); err != nil {
 		return runResult{ExitCode: -1, Err: err}
@@ -97,7 +106,25 @@ func (r runner) run(cmd Command, extraEnv ...string) runResult {
 			g.kill()
 		}
 	}()
-	err := c.Wait()
+	waitc := make(chan error, 1)
+	go func() { waitc <- c.Wait() }()
+	var err error
+	select {
+	case err = <-waitc:
+	case <-time.After(cmd.Timeout + ka + waitGrace):
+		// Killed, and still not done: something holds its output open
+		// (on Plan 9, closing a pipe does not end a read waiting on it,
+		// so WaitDelay cannot help). The agent must go on: kill again,
+		// and give it up if that does not end it.
+		g.kill()
+		select {
+		case err = <-waitc:
+		case <-time.After(waitGrace):
+			close(done)
+			return runResult{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: -1,
+				Err: fmt.Errorf("%w, and its output was still open %v after it was killed", errTimedOut, waitGrace)}
+		}
+	}
 	close(done)
 	mu.Lock()
 	to := timedOut

@@ -3,10 +3,12 @@
 package agent
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -158,5 +160,27 @@ func TestParseExitString(t *testing.T) {
 		if got := parseExitString(msg); got != want {
 			t.Errorf("%q: %d, want %d", msg, got, want)
 		}
+	}
+}
+
+// Where nothing can close a killed plugin's output (as on Plan 9, where
+// closing a pipe does not end a read waiting on it), the agent still
+// gives the plugin up, a little after its timeout and the grace time.
+func TestRunGivesUp(t *testing.T) {
+	r := runner{killAfter: 200 * time.Millisecond, noWaitDelay: true}
+	file := filepath.Join(t.TempDir(), "pid")
+	// setsid puts the child out of the plugin's process group: killing the
+	// group leaves it, holding the output.
+	start := time.Now()
+	res := r.run(Command{Shell: "setsid sleep 30 & echo $! >" + file + "; echo partial; sleep 300", Timeout: 300 * time.Millisecond})
+	d := time.Since(start)
+	if !errors.Is(res.Err, errTimedOut) || !strings.Contains(res.Err.Error(), "still open") || res.Stdout != "partial\n" {
+		t.Errorf("%+v", res)
+	}
+	if want := 300*time.Millisecond + 200*time.Millisecond + 2*waitGrace; d < 300*time.Millisecond+200*time.Millisecond+waitGrace || d > want+2*time.Second {
+		t.Errorf("gave up after %v, want about %v", d, want)
+	}
+	for _, pid := range pids(t, file) {
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }

@@ -12,10 +12,10 @@
 // Twrite to slave processes, where they run concurrently with each other
 // and with whatever it reads next. This server does the same and makes the
 // most of that freedom: it holds the slave requests until it has no more
-// input buffered and then runs them last-arrived first, each once the one
-// before has finished or is waiting (a console read). So a Tread sent with
-// the Topen of its fid runs before the open, and a Tclunk sent with a Tread
-// of its fid runs before the read, every time.
+// input buffered and then runs them one after the other, last-arrived
+// first (a console read that must wait does so on its own). So a Tread sent
+// with the Topen of its fid runs before the open, and a Tclunk sent with a
+// Tread of its fid runs before the read, every time.
 package p9test
 
 import (
@@ -96,15 +96,16 @@ func Start(t testing.TB, s *Server) string {
 // no real time and the bubble's clock counts round trips exactly.
 func Pipe(t testing.TB, s *Server, oneWay time.Duration) net.Conn {
 	s.init()
-	client, server := net.Pipe()
+	client, end := net.Pipe()
+	server := end
 	if oneWay > 0 {
 		a, b := net.Pipe()
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); delayCopy(server, b, oneWay) }()
-		go func() { defer wg.Done(); delayCopy(b, server, oneWay) }()
+		go func() { defer wg.Done(); delayCopy(end, b, oneWay) }()
+		go func() { defer wg.Done(); delayCopy(b, end, oneWay) }()
 		t.Cleanup(func() {
-			for _, c := range []net.Conn{client, server, a, b} {
+			for _, c := range []net.Conn{client, end, a, b} {
 				c.Close()
 			}
 			wg.Wait()
@@ -176,7 +177,8 @@ type conn struct {
 	s      *Server
 	c      net.Conn
 	wmu    sync.Mutex
-	mu     sync.Mutex // guards fids, their fields, and slaves
+	w      *bufio.Writer // replies, written out by flush
+	mu     sync.Mutex    // guards fids, their fields, and slaves
 	fids   map[uint32]*fid
 	slaves map[uint16]*slaveReq // handed to a slave and not yet answered
 	msize  uint32
@@ -199,11 +201,7 @@ type slaveReq struct {
 	silent   bool          // Silence: never run
 	flushed  chan struct{} // closed by a Tflush
 	flushTag int           // that Tflush's tag, -1 before; guarded by conn.mu
-	settled  chan struct{} // closed once it has run or waits
-	once     sync.Once
 }
-
-func (q *slaveReq) settle() { q.once.Do(func() { close(q.settled) }) }
 
 type console struct {
 	mu    sync.Mutex
@@ -233,12 +231,15 @@ func (c *conn) serve() {
 	// Large enough that a batch of requests written at once is read at
 	// once, as a kernel's network buffer would hold it for exportfs.
 	r := bufio.NewReaderSize(c.c, 4*ninep.MaxMessageSize)
+	// Replies go out when the input runs dry: fewer writes, same order.
+	c.w = bufio.NewWriterSize(c.c, 4*ninep.MaxMessageSize)
 	c.msize = ninep.MaxMessageSize
 	var held []*slaveReq
 	for {
 		if r.Buffered() == 0 {
 			c.release(held)
 			held = nil
+			c.flush()
 		}
 		tx, err := ninep.ReadMessage(r, c.msize)
 		if err != nil {
@@ -262,8 +263,15 @@ func (c *conn) serve() {
 		}
 		switch fault {
 		case Hangup:
+			c.flush()
 			return
 		case Refuse:
+			if tx.Type == plan9.Tclunk {
+				// clunk(5): the fid is gone even when the clunk fails.
+				c.mu.Lock()
+				delete(c.fids, tx.Fid)
+				c.mu.Unlock()
+			}
 			c.reply(&plan9.Fcall{Type: plan9.Rerror, Tag: tx.Tag, Ename: "injected fault"})
 			continue
 		case Garbage:
@@ -271,15 +279,15 @@ func (c *conn) serve() {
 			// An Rread claiming 100 bytes of data and carrying none.
 			b := []byte{11, 0, 0, 0, plan9.Rread, 0, 0, 100, 0, 0, 0}
 			binary.LittleEndian.PutUint16(b[5:], tx.Tag)
-			c.c.Write(b)
+			c.w.Write(b)
 			c.wmu.Unlock()
 			continue
 		}
 		switch {
 		case tx.Type == plan9.Tflush:
-			c.flush(tx)
+			c.tflush(tx)
 		case isSlave(tx.Type):
-			q := &slaveReq{tx: tx, silent: fault == Silence, flushed: make(chan struct{}), flushTag: -1, settled: make(chan struct{})}
+			q := &slaveReq{tx: tx, silent: fault == Silence, flushed: make(chan struct{}), flushTag: -1}
 			c.mu.Lock()
 			c.slaves[tx.Tag] = q
 			c.mu.Unlock()
@@ -295,36 +303,55 @@ func (c *conn) serve() {
 	}
 }
 
-// release starts the held slave requests, last-arrived first.
+// release runs the held slave requests, last-arrived first, in a
+// goroutine of their own.
 func (c *conn) release(held []*slaveReq) {
-	next := make(chan struct{})
-	close(next)
-	for i := len(held) - 1; i >= 0; i-- {
-		q := held[i]
-		c.wg.Add(1)
-		go c.slave(q, next)
-		next = q.settled
-	}
-}
-
-// slave runs q once after has closed. As exportfs's slaves do, it answers
-// a request flushed before it ran with the Rflush alone, and otherwise
-// writes its reply before the Rflush of a Tflush that came meanwhile.
-func (c *conn) slave(q *slaveReq, after <-chan struct{}) {
-	defer c.wg.Done()
-	defer q.settle()
-	select {
-	case <-after:
-	case <-c.done:
+	if len(held) == 0 {
 		return
 	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.flush()
+		for i := len(held) - 1; i >= 0; i-- {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			q := held[i]
+			if c.mayWait(q.tx) {
+				c.wg.Add(1)
+				go func() {
+					defer c.wg.Done()
+					c.slave(q)
+					c.flush()
+				}()
+				continue
+			}
+			c.slave(q)
+		}
+	}()
+}
+
+// mayWait reports whether tx is a console read, which waits for output.
+func (c *conn) mayWait(tx *plan9.Fcall) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.fids[tx.Fid]
+	return tx.Type == plan9.Tread && f != nil && f.console != nil
+}
+
+// slave runs q. As exportfs's slaves do, it answers a request flushed
+// before it ran with the Rflush alone, and otherwise writes its reply
+// before the Rflush of a Tflush that came meanwhile.
+func (c *conn) slave(q *slaveReq) {
 	var rx *plan9.Fcall
 	select {
 	case <-q.flushed:
 	default:
 		rx = c.handle(q.tx, q)
 	}
-	q.settle()
 	if rx != nil {
 		rx.Tag = q.tx.Tag
 		c.reply(rx)
@@ -338,10 +365,10 @@ func (c *conn) slave(q *slaveReq, after <-chan struct{}) {
 	}
 }
 
-// flush handles a Tflush as exportfs does: a request in a slave answers
+// tflush handles a Tflush as exportfs does: a request in a slave answers
 // it when done; anything else has been answered, or never will be, and
 // the Rflush goes at once.
-func (c *conn) flush(tx *plan9.Fcall) {
+func (c *conn) tflush(tx *plan9.Fcall) {
 	c.mu.Lock()
 	q, ok := c.slaves[tx.Oldtag]
 	if ok && !q.silent && q.flushTag < 0 {
@@ -364,7 +391,14 @@ func (c *conn) reply(rx *plan9.Fcall) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.c.Write(b)
+	c.w.Write(b)
+}
+
+// flush writes out the replies so far.
+func (c *conn) flush() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.w.Flush()
 }
 
 func rerror(s string) *plan9.Fcall { return &plan9.Fcall{Type: plan9.Rerror, Ename: s} }
@@ -610,8 +644,8 @@ func (k *console) write(cmd string) {
 	k.mu.Unlock()
 }
 
-// read waits for output; q, the read's slave request, is settled while it
-// waits, so that the requests held behind it run.
+// read waits for output, or for q, the read's slave request, to be
+// flushed.
 func (k *console) read(count int, q *slaveReq, done chan struct{}) *plan9.Fcall {
 	for {
 		k.mu.Lock()
@@ -624,7 +658,6 @@ func (k *console) read(count int, q *slaveReq, done chan struct{}) *plan9.Fcall 
 		}
 		ready := k.ready
 		k.mu.Unlock()
-		q.settle()
 		select {
 		case <-ready:
 		case <-q.flushed:

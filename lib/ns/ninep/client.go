@@ -49,7 +49,10 @@ type Client struct {
 	msize uint32
 	root  uint32
 
-	wmu sync.Mutex // serialises writes
+	wmu     sync.Mutex // guards queue and writing
+	queue   []byte     // messages waiting for the writer
+	spare   []byte
+	writing bool
 
 	mu       sync.Mutex
 	calls    map[uint16]*call
@@ -251,13 +254,34 @@ func (c *Client) fail(err error) {
 	c.mu.Unlock()
 }
 
-// write writes b, n messages, at once.
+// write writes b, n messages, at once. Messages of concurrent callers
+// travel together too: while one caller writes, the others queue theirs
+// and return, and it writes the queue next in one write. A caller whose
+// messages were queued learns of a failed write as every caller does:
+// the connection fails.
 func (c *Client) write(b []byte, n int) error {
+	c.requests.Add(int64(n))
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.requests.Add(int64(n))
-	_, err := c.conn.Write(b)
-	return err
+	c.queue = append(c.queue, b...)
+	if c.writing {
+		return nil
+	}
+	c.writing = true
+	defer func() { c.writing = false }()
+	for len(c.queue) > 0 {
+		out := c.queue
+		c.queue = c.spare[:0]
+		c.wmu.Unlock()
+		_, err := c.conn.Write(out)
+		c.wmu.Lock()
+		c.spare = out
+		if err != nil {
+			c.queue = c.queue[:0]
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *Client) reader(r io.Reader) {

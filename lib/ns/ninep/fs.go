@@ -113,11 +113,14 @@ func (c *Client) Stat(name string) (fs.FileInfo, error) {
 	rxs, err := c.exchange(txs...)
 	// Whatever the walk did, the Tclunk has left the fid unused.
 	c.putFid(fid)
-	rx := rxs[len(rxs)-2]
-	if rx == nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	// A failed walk in place can leave the fid somewhere else, where the
+	// Tstat succeeds: every step but the Tclunk must have.
+	for _, rx := range rxs[:len(rxs)-1] {
+		if rx == nil {
+			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+		}
 	}
-	return statInfo(rx, name)
+	return statInfo(rxs[len(rxs)-2], name)
 }
 
 func (c *Client) stat(fid uint32, name string) (fs.FileInfo, error) {

@@ -172,6 +172,14 @@ func TestChainErrors(t *testing.T) {
 		// exportfs moves a fid walked in place as far as it got; the
 		// open that follows then opens a directory, and must not count.
 		{"second walk stops short", nil, readFile(strings.Join(deepParts[:17], "/") + "/none"), "'none' file does not exist"},
+		{"second walk stops short, then stat", nil, func(c *ninep.Client) error {
+			_, err := c.Stat(strings.Join(deepParts[:17], "/") + "/none")
+			return err
+		}, "'none' file does not exist"},
+		{"second walk stops short, then readdir", nil, func(c *ninep.Client) error {
+			_, err := c.ReadDir(strings.Join(deepParts[:17], "/") + "/none")
+			return err
+		}, "'none' file does not exist"},
 		{"stat refused after its walk", on(plan9.Tstat, "f", p9test.Refuse), func(c *ninep.Client) error { _, err := c.Stat("f"); return err }, "stat f: injected fault"},
 		{"clunk refused after walk+stat", on(plan9.Tclunk, "f", p9test.Refuse), func(c *ninep.Client) error { _, err := c.Stat("f"); return err }, ""},
 		{"directory read refused", on(plan9.Tread, "d", p9test.Refuse), func(c *ninep.Client) error { _, err := c.ReadDir("d"); return err }, "readdir d: injected fault"},

@@ -48,7 +48,15 @@ const (
 	Hangup               // close the connection
 	Refuse               // answer Rerror "injected fault"
 	Garbage              // answer with a malformed message
+	// Warn answers after writing, between two replies, the line a
+	// 9legacy exportfs's connection carries when it first holds more
+	// than 100 files open: there its standard error is the connection,
+	// and the kernel warns the process on it.
+	Warn
 )
+
+// FdWarning is the line Warn writes.
+const FdWarning = "exportfs 603: warning: process exceeds 100 file descriptors\n"
 
 // Server serves Root and Consoles. Set the fields before Start or Pipe.
 type Server struct {
@@ -274,6 +282,11 @@ func (c *conn) serve() {
 			}
 			c.reply(&plan9.Fcall{Type: plan9.Rerror, Tag: tx.Tag, Ename: "injected fault"})
 			continue
+		case Warn:
+			c.wmu.Lock()
+			c.w.WriteString(FdWarning)
+			c.wmu.Unlock()
+			fault = Answer
 		case Garbage:
 			c.wmu.Lock()
 			// An Rread claiming 100 bytes of data and carrying none.

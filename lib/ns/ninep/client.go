@@ -23,12 +23,14 @@ package ninep
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +68,7 @@ type Client struct {
 	closed   chan struct{} // the reader has returned
 
 	requests atomic.Int64
+	warnings atomic.Int64 // fdWarning lines skipped
 }
 
 // Ordering
@@ -284,9 +287,10 @@ func (c *Client) write(b []byte, n int) error {
 	return nil
 }
 
-func (c *Client) reader(r io.Reader) {
+func (c *Client) reader(r *bufio.Reader) {
 	defer close(c.closed)
 	for {
+		c.warnings.Add(int64(skipFdWarnings(r, c.msize)))
 		rx, err := ReadMessage(r, c.msize)
 		if err != nil {
 			c.fail(c.errorf("read", err))
@@ -507,6 +511,54 @@ func (c *Client) release(fid uint32, made bool) {
 	} else {
 		c.putFid(fid)
 	}
+}
+
+// fdWarning is the line a Plan 9 kernel writes on a process's standard
+// error when the process first holds more than 100 (200, …) files open
+// (port/sysfile.c: unlockfgrp, with pprint). 9legacy's listen and listen1
+// (aux/listen.c, aux/listen1.c) make exportfs's connection its standard
+// error, so the line arrives in the 9P stream, between two replies (a
+// write of it is atomic), when one connection has that many files open at
+// once, as when every /proc/N/status of a busy host is read together.
+// 9front's listen1 keeps standard error apart.
+var fdWarning = regexp.MustCompile(`^[!-~]{1,28} [0-9]+: warning: process exceeds [0-9]+ file descriptors\n$`)
+
+const maxFdWarning = 100
+
+// skipFdWarnings discards such lines before the next message and says
+// how many there were. Nothing
+// else is skipped: a 9P message cannot begin with printable text (its
+// length word would exceed any msize), and other text is left for
+// ReadMessage to refuse.
+func skipFdWarnings(r *bufio.Reader, msize uint32) (skipped int) {
+	for ; ; skipped++ {
+		b, err := r.Peek(4)
+		if err != nil || binary.LittleEndian.Uint32(b) <= msize || !printable(b) {
+			return
+		}
+		n := 4
+		for b[n-1] != '\n' {
+			if n++; n > maxFdWarning {
+				return
+			}
+			if b, err = r.Peek(n); err != nil {
+				return
+			}
+		}
+		if !fdWarning.Match(b) {
+			return
+		}
+		r.Discard(n)
+	}
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // ServerError is an error string a 9P server returned (Rerror). It matches

@@ -146,7 +146,7 @@ func TestLiveExportfs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d processes read at once, %d requests in all", len(pids), c.Requests())
+	t.Logf("%d processes read at once, %d requests in all, %d kernel warnings skipped", len(pids), c.Requests(), c.warnings.Load())
 
 	// A read that waits, flushed: the fid is clunked once the flush is
 	// answered. $NINEP_LIVE_BLOCKER names a file whose reads wait, such
@@ -227,6 +227,7 @@ func contains(s []string, x string) bool {
 // serial is a 9P connection that sends one request and waits for its
 // reply before the next: the reading the pipelined client must match.
 type serial struct {
+	op    sync.Mutex // one operation at a time
 	mu    sync.Mutex // one request at a time
 	c     net.Conn
 	r     *bufio.Reader
@@ -268,6 +269,7 @@ func (s *serial) rpc(tx *plan9.Fcall) (*plan9.Fcall, error) {
 	if _, err := s.c.Write(b); err != nil {
 		return nil, err
 	}
+	skipFdWarnings(s.r, s.msize)
 	rx, err := ReadMessage(s.r, s.msize)
 	if err != nil {
 		return nil, err
@@ -340,6 +342,8 @@ func (s *serial) open(name string) (uint32, uint32, error) {
 
 // readFile reads name by the one-large-read rule.
 func (s *serial) readFile(name string) ([]byte, error) {
+	s.op.Lock()
+	defer s.op.Unlock()
 	fid, iounit, err := s.open(name)
 	if err != nil {
 		return nil, err
@@ -359,6 +363,8 @@ func (s *serial) readFile(name string) ([]byte, error) {
 }
 
 func (s *serial) readDir(name string) ([]string, error) {
+	s.op.Lock()
+	defer s.op.Unlock()
 	fid, iounit, err := s.open(name)
 	if err != nil {
 		return nil, err
@@ -389,6 +395,8 @@ func (s *serial) readDir(name string) ([]string, error) {
 }
 
 func (s *serial) stat(name string) (*plan9.Dir, error) {
+	s.op.Lock()
+	defer s.op.Unlock()
 	fid, err := s.walk(name)
 	if err != nil {
 		return nil, err

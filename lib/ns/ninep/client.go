@@ -114,10 +114,12 @@ type Client struct {
 // fid as far as it got in exportfs (Xwalk), so a later failure, not
 // success, is trusted after one.
 //
-// exportfs's concurrency is bounded only in the oldest versions (Plan 9 4e
-// exportfs.h: Nr_workbufs, MAXPROC): there, a request waits for one of 50
-// buffers, and more than 50 busy slaves cannot happen, so a burst of
-// requests is slowed, not refused. p9stats bounds the files read at once.
+// exportfs's concurrency is bounded only in Plan 9 4e's (exportfs.h:
+// Nr_workbufs and MAXPROC, 50 each; 9legacy's and 9front's allocate as
+// needed): there a request read while 50 are in slaves waits up to 0.45 s
+// for one to finish (getsbuf) before exportfs gives up, far longer than a
+// kernel file takes. p9stats bounds the files read at once. Every open
+// file is a file descriptor of the exportfs process: see fdWarning.
 
 type call struct {
 	ch    chan *plan9.Fcall // nil when nobody waits (clunks, flushes)

@@ -132,26 +132,7 @@ func defaultKernel(h *host) (string, error) {
 
 // cputype is $cputype (386, amd64, arm, arm64), from the environment or
 // else from the name of the kernel's configuration.
-func cputype(h *host) (string, error) {
-	if ct, err := h.st.Env("cputype"); err == nil && ct != "" {
-		return ct, nil
-	}
-	cfg, err := h.st.Config()
-	if err != nil {
-		return "", fmt.Errorf("no $cputype and no /dev/config: %v", err)
-	}
-	switch {
-	case strings.HasPrefix(cfg.Name, "pc64"), strings.HasPrefix(cfg.Name, "pccpu64"), cfg.Name == "k10", strings.HasPrefix(cfg.Name, "k10"):
-		return "amd64", nil
-	case strings.HasPrefix(cfg.Name, "pc"):
-		return "386", nil
-	case strings.HasPrefix(cfg.Name, "bcm64"), strings.HasPrefix(cfg.Name, "imx8"), strings.HasPrefix(cfg.Name, "arm64"):
-		return "arm64", nil
-	case strings.HasPrefix(cfg.Name, "bcm"), strings.HasPrefix(cfg.Name, "kw"), strings.HasPrefix(cfg.Name, "omap"), strings.HasPrefix(cfg.Name, "teg2"), strings.HasPrefix(cfg.Name, "zynq"):
-		return "arm", nil
-	}
-	return "", fmt.Errorf("no $cputype, and the kernel configuration %q does not tell", cfg.Name)
-}
+func cputype(h *host) (string, error) { return h.st.ObjectType() }
 
 // tzOffset is the standard offset in seconds east of UTC from
 // /env/timezone ("EST -18000 EDT -14400 …").

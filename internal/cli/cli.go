@@ -208,10 +208,11 @@ var (
 	commit  = ""
 )
 
-// Version describes this build: the release that goreleaser stamped, or
+// Build is this build's version and commit: what goreleaser stamped, or
 // what the Go toolchain recorded for a plain go build or go install.
-func Version() string {
-	v, c := version, commit
+// version is "devel" and commit "" when neither says.
+func Build() (v, c string) {
+	v, c = version, commit
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			v = info.Main.Version
@@ -228,6 +229,12 @@ func Version() string {
 	if len(c) > 12 {
 		c = c[:12]
 	}
+	return v, c
+}
+
+// Version describes this build: "v1.2.3 (0123456789ab)".
+func Version() string {
+	v, c := Build()
 	if c != "" {
 		return v + " (" + c + ")"
 	}

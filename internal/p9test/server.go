@@ -1,7 +1,21 @@
 // Package p9test is a small 9P2000 file server for tests. It serves a
-// directory read-only over TCP on the loopback interface, the way
-// exportfs(4) serves a Plan 9 name space, plus scripted file-server
-// consoles. It can be told to misbehave.
+// directory read-only, the way exportfs(4) serves a Plan 9 name space, plus
+// scripted file-server consoles, over TCP on the loopback interface or
+// over an in-memory connection. It can be told to misbehave.
+//
+// It schedules requests as exportfs does, so that a client that relies on
+// an order exportfs does not keep fails here too. exportfs (9front
+// sys/src/cmd/exportfs/io.c and exportsrv.c; 9legacy and Plan 9 4e
+// exportfs.c and exportsrv.c) reads one request at a time and handles
+// Tversion, Tauth, Tflush, Tattach, Twalk, Tcreate, Tclunk, Tremove, Tstat
+// and Twstat itself before it reads the next; it hands Topen, Tread and
+// Twrite to slave processes, where they run concurrently with each other
+// and with whatever it reads next. This server does the same and makes the
+// most of that freedom: it holds the slave requests until it has no more
+// input buffered and then runs them one after the other, last-arrived
+// first (a console read that must wait does so on its own). So a Tread sent
+// with the Topen of its fid runs before the open, and a Tclunk sent with a
+// Tread of its fid runs before the read, every time.
 package p9test
 
 import (
@@ -34,50 +48,110 @@ const (
 	Hangup               // close the connection
 	Refuse               // answer Rerror "injected fault"
 	Garbage              // answer with a malformed message
+	// Warn answers after writing, between two replies, the line a
+	// 9legacy exportfs's connection carries when it first holds more
+	// than 100 files open: there its standard error is the connection,
+	// and the kernel warns the process on it.
+	Warn
 )
 
-// Server serves Root and Consoles. Set the fields before Start.
+// FdWarning is the line Warn writes.
+const FdWarning = "exportfs 603: warning: process exceeds 100 file descriptors\n"
+
+// Server serves Root and Consoles. Set the fields before Start or Pipe.
 type Server struct {
 	Root string
 	// Consoles maps a path ("srv/cwfs.cmd") to what the console replies to
 	// each command written to it; reads wait for a reply.
 	Consoles map[string]func(cmd string) string
-	// Fault, if set, decides the fate of every request; path is that of
-	// the request's fid ("." for the root), "" before the fid exists.
+	// Fault, if set, decides the fate of every request when it arrives;
+	// path is that of the request's fid ("." for the root), "" when the
+	// fid does not exist.
 	Fault func(req *plan9.Fcall, path string) Fault
 
+	once     sync.Once
 	ln       net.Listener
 	wg       sync.WaitGroup
 	mu       sync.Mutex
-	conns    map[net.Conn]bool
+	conns    map[*conn]bool
 	requests atomic.Int64
+}
+
+func (s *Server) init() {
+	s.once.Do(func() { s.conns = map[*conn]bool{} })
 }
 
 // Start listens on 127.0.0.1 and serves until the test ends. It returns
 // the address to dial.
 func Start(t testing.TB, s *Server) string {
 	t.Helper()
+	s.init()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.ln = ln
-	s.conns = map[net.Conn]bool{}
 	s.wg.Add(1)
 	go s.accept()
 	t.Cleanup(s.Close)
 	return ln.Addr().String()
 }
 
+// Pipe serves one client over an in-memory connection (net.Pipe) and
+// returns the client's end. Every byte is delayed by oneWay in each
+// direction, as through Proxy. It uses no network and no real clock of its
+// own, so it runs inside a testing/synctest bubble, where the delays cost
+// no real time and the bubble's clock counts round trips exactly.
+func Pipe(t testing.TB, s *Server, oneWay time.Duration) net.Conn {
+	s.init()
+	client, end := net.Pipe()
+	server := end
+	if oneWay > 0 {
+		a, b := net.Pipe()
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); delayCopy(end, b, oneWay) }()
+		go func() { defer wg.Done(); delayCopy(b, end, oneWay) }()
+		t.Cleanup(func() {
+			for _, c := range []net.Conn{client, end, a, b} {
+				c.Close()
+			}
+			wg.Wait()
+		})
+		server = a
+	}
+	s.wg.Add(1)
+	go s.serve(server)
+	t.Cleanup(s.Close)
+	return client
+}
+
 // Requests counts the requests received.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
+// Fids counts the fids in use on all connections, attached roots
+// included: after a client has finished, what it leaked.
+func (s *Server) Fids() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		c.mu.Lock()
+		n += len(c.fids)
+		c.mu.Unlock()
+	}
+	return n
+}
+
 // Close stops the server and waits for its goroutines.
 func (s *Server) Close() {
-	s.ln.Close()
+	s.init()
+	if s.ln != nil {
+		s.ln.Close()
+	}
 	s.mu.Lock()
 	for c := range s.conns {
-		c.Close()
+		c.c.Close()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -90,37 +164,51 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		s.conns[c] = true
-		s.mu.Unlock()
 		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			(&conn{s: s, c: c, fids: map[uint32]*fid{}, pending: map[uint16]chan struct{}{}, done: make(chan struct{})}).serve()
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
+		go s.serve(c)
 	}
 }
 
+func (s *Server) serve(nc net.Conn) {
+	defer s.wg.Done()
+	c := &conn{s: s, c: nc, fids: map[uint32]*fid{}, slaves: map[uint16]*slaveReq{}, done: make(chan struct{})}
+	s.mu.Lock()
+	s.conns[c] = true
+	s.mu.Unlock()
+	c.serve()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
 type conn struct {
-	s       *Server
-	c       net.Conn
-	wmu     sync.Mutex
-	mu      sync.Mutex
-	fids    map[uint32]*fid
-	pending map[uint16]chan struct{} // closed when the request is flushed
-	msize   uint32
-	wg      sync.WaitGroup
-	done    chan struct{} // closed when the connection ends
+	s      *Server
+	c      net.Conn
+	wmu    sync.Mutex
+	w      *bufio.Writer // replies, written out by flush
+	mu     sync.Mutex    // guards fids, their fields, and slaves
+	fids   map[uint32]*fid
+	slaves map[uint16]*slaveReq // handed to a slave and not yet answered
+	msize  uint32
+	wg     sync.WaitGroup
+	done   chan struct{} // closed when the connection ends
 }
 
 type fid struct {
 	path    string // slash path relative to Root, "." for the root
 	open    bool
+	isDir   bool
 	console *console
 	dir     []byte // directory contents, read at open
+	dirOff  uint64 // where the next directory read must start
+}
+
+// slaveReq is a Topen, Tread or Twrite handed to a slave.
+type slaveReq struct {
+	tx       *plan9.Fcall
+	silent   bool          // Silence: never run
+	flushed  chan struct{} // closed by a Tflush
+	flushTag int           // that Tflush's tag, -1 before; guarded by conn.mu
 }
 
 type console struct {
@@ -140,13 +228,27 @@ func (s *Server) console(p string) *console {
 	return &console{reply: f, ready: make(chan struct{})}
 }
 
+func isSlave(t uint8) bool { return t == plan9.Topen || t == plan9.Tread || t == plan9.Twrite }
+
 func (c *conn) serve() {
-	defer c.c.Close()
+	// In this order: a slave still writing a reply gets an error instead
+	// of waiting for a reader that is gone.
 	defer c.wg.Wait()
+	defer c.c.Close()
 	defer close(c.done)
-	r := bufio.NewReader(c.c)
+	// Large enough that a batch of requests written at once is read at
+	// once, as a kernel's network buffer would hold it for exportfs.
+	r := bufio.NewReaderSize(c.c, 4*ninep.MaxMessageSize)
+	// Replies go out when the input runs dry: fewer writes, same order.
+	c.w = bufio.NewWriterSize(c.c, 4*ninep.MaxMessageSize)
 	c.msize = ninep.MaxMessageSize
+	var held []*slaveReq
 	for {
+		if r.Buffered() == 0 {
+			c.release(held)
+			held = nil
+			c.flush()
+		}
 		tx, err := ninep.ReadMessage(r, c.msize)
 		if err != nil {
 			return
@@ -169,51 +271,130 @@ func (c *conn) serve() {
 		}
 		switch fault {
 		case Hangup:
+			c.flush()
 			return
 		case Refuse:
+			if tx.Type == plan9.Tclunk {
+				// clunk(5): the fid is gone even when the clunk fails.
+				c.mu.Lock()
+				delete(c.fids, tx.Fid)
+				c.mu.Unlock()
+			}
 			c.reply(&plan9.Fcall{Type: plan9.Rerror, Tag: tx.Tag, Ename: "injected fault"})
 			continue
+		case Warn:
+			c.wmu.Lock()
+			c.w.WriteString(FdWarning)
+			c.wmu.Unlock()
+			fault = Answer
 		case Garbage:
 			c.wmu.Lock()
 			// An Rread claiming 100 bytes of data and carrying none.
 			b := []byte{11, 0, 0, 0, plan9.Rread, 0, 0, 100, 0, 0, 0}
 			binary.LittleEndian.PutUint16(b[5:], tx.Tag)
-			c.c.Write(b)
+			c.w.Write(b)
 			c.wmu.Unlock()
 			continue
 		}
-		flushed := make(chan struct{})
-		c.mu.Lock()
-		c.pending[tx.Tag] = flushed
-		c.mu.Unlock()
-		if tx.Type == plan9.Tflush {
+		switch {
+		case tx.Type == plan9.Tflush:
+			c.tflush(tx)
+		case isSlave(tx.Type):
+			q := &slaveReq{tx: tx, silent: fault == Silence, flushed: make(chan struct{}), flushTag: -1}
 			c.mu.Lock()
-			if ch, ok := c.pending[tx.Oldtag]; ok {
-				close(ch)
-				delete(c.pending, tx.Oldtag)
-			}
-			delete(c.pending, tx.Tag)
+			c.slaves[tx.Tag] = q
 			c.mu.Unlock()
-			c.reply(&plan9.Fcall{Type: plan9.Rflush, Tag: tx.Tag})
-			continue
-		}
-		if fault == Silence {
-			continue
-		}
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			rx := c.handle(tx, flushed)
-			c.mu.Lock()
-			_, live := c.pending[tx.Tag]
-			delete(c.pending, tx.Tag)
-			c.mu.Unlock()
-			if live && rx != nil {
-				rx.Tag = tx.Tag
-				c.reply(rx)
+			if !q.silent {
+				held = append(held, q)
 			}
-		}()
+		case fault == Silence:
+		default:
+			rx := c.handle(tx, nil)
+			rx.Tag = tx.Tag
+			c.reply(rx)
+		}
 	}
+}
+
+// release runs the held slave requests, last-arrived first, in a
+// goroutine of their own.
+func (c *conn) release(held []*slaveReq) {
+	if len(held) == 0 {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.flush()
+		for i := len(held) - 1; i >= 0; i-- {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			q := held[i]
+			if c.mayWait(q.tx) {
+				c.wg.Add(1)
+				go func() {
+					defer c.wg.Done()
+					c.slave(q)
+					c.flush()
+				}()
+				continue
+			}
+			c.slave(q)
+		}
+	}()
+}
+
+// mayWait reports whether tx is a console read, which waits for output.
+func (c *conn) mayWait(tx *plan9.Fcall) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.fids[tx.Fid]
+	return tx.Type == plan9.Tread && f != nil && f.console != nil
+}
+
+// slave runs q. As exportfs's slaves do, it answers a request flushed
+// before it ran with the Rflush alone, and otherwise writes its reply
+// before the Rflush of a Tflush that came meanwhile.
+func (c *conn) slave(q *slaveReq) {
+	var rx *plan9.Fcall
+	select {
+	case <-q.flushed:
+	default:
+		rx = c.handle(q.tx, q)
+	}
+	if rx != nil {
+		rx.Tag = q.tx.Tag
+		c.reply(rx)
+	}
+	c.mu.Lock()
+	delete(c.slaves, q.tx.Tag)
+	ft := q.flushTag
+	c.mu.Unlock()
+	if ft >= 0 {
+		c.reply(&plan9.Fcall{Type: plan9.Rflush, Tag: uint16(ft)})
+	}
+}
+
+// tflush handles a Tflush as exportfs does: a request in a slave answers
+// it when done; anything else has been answered, or never will be, and
+// the Rflush goes at once.
+func (c *conn) tflush(tx *plan9.Fcall) {
+	c.mu.Lock()
+	q, ok := c.slaves[tx.Oldtag]
+	if ok && !q.silent && q.flushTag < 0 {
+		q.flushTag = int(tx.Tag)
+		close(q.flushed)
+		c.mu.Unlock()
+		return
+	}
+	if ok && q.silent {
+		delete(c.slaves, tx.Oldtag)
+	}
+	c.mu.Unlock()
+	c.reply(&plan9.Fcall{Type: plan9.Rflush, Tag: tx.Tag})
 }
 
 func (c *conn) reply(rx *plan9.Fcall) {
@@ -223,29 +404,47 @@ func (c *conn) reply(rx *plan9.Fcall) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.c.Write(b)
+	c.w.Write(b)
+}
+
+// flush writes out the replies so far.
+func (c *conn) flush() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.w.Flush()
 }
 
 func rerror(s string) *plan9.Fcall { return &plan9.Fcall{Type: plan9.Rerror, Ename: s} }
 
 const errNotExist = "file does not exist"
 
-func (c *conn) handle(tx *plan9.Fcall, flushed chan struct{}) *plan9.Fcall {
+// handle answers tx; q is its slave request, if it runs in one.
+func (c *conn) handle(tx *plan9.Fcall, q *slaveReq) *plan9.Fcall {
 	c.mu.Lock()
 	f := c.fids[tx.Fid]
+	var fv fid
+	if f != nil {
+		fv = *f
+	}
 	c.mu.Unlock()
 	if f == nil && tx.Type != plan9.Tattach {
 		return rerror("unknown fid")
 	}
 	switch tx.Type {
 	case plan9.Tattach:
+		if f != nil {
+			return rerror("fid in use")
+		}
 		c.setFid(tx.Fid, &fid{path: "."})
 		return &plan9.Fcall{Type: plan9.Rattach, Qid: plan9.Qid{Type: plan9.QTDIR}}
 	case plan9.Twalk:
-		if f.open {
+		if fv.open {
 			return rerror("walk of open fid")
 		}
-		p := f.path
+		if tx.Newfid != tx.Fid && c.hasFid(tx.Newfid) {
+			return rerror("fid in use")
+		}
+		p := fv.path
 		var qids []plan9.Qid
 		for _, w := range tx.Wname {
 			next := path.Join(p, w)
@@ -257,57 +456,77 @@ func (c *conn) handle(tx *plan9.Fcall, flushed chan struct{}) *plan9.Fcall {
 				if len(qids) == 0 {
 					return rerror("'" + w + "' " + errNotExist)
 				}
-				return &plan9.Fcall{Type: plan9.Rwalk, Wqid: qids}
+				break
 			}
 			qids = append(qids, d.Qid)
 			p = next
 		}
-		c.setFid(tx.Newfid, &fid{path: p})
+		switch {
+		case tx.Newfid == tx.Fid:
+			// exportfs moves a fid walked in place as far as it got,
+			// even when the walk stops short.
+			c.mu.Lock()
+			f.path = p
+			c.mu.Unlock()
+		case len(qids) == len(tx.Wname):
+			c.setFid(tx.Newfid, &fid{path: p})
+		}
 		return &plan9.Fcall{Type: plan9.Rwalk, Wqid: qids}
 	case plan9.Topen:
-		d, err := c.s.stat(f.path)
+		d, err := c.s.stat(fv.path)
 		if err != nil {
 			return rerror(errNotExist)
 		}
 		mode := tx.Mode &^ (plan9.OTRUNC | plan9.OCEXEC | plan9.ORCLOSE)
-		if k := c.s.console(f.path); k != nil {
-			f.console = k
-		} else if mode != plan9.OREAD {
+		k := c.s.console(fv.path)
+		if k == nil && mode != plan9.OREAD {
 			return rerror("permission denied")
 		}
-		if d.Mode&plan9.DMDIR != 0 {
-			f.dir = c.s.dirents(f.path)
+		isDir := d.Mode&plan9.DMDIR != 0
+		var dir []byte
+		if isDir {
+			dir = c.s.dirents(fv.path)
 		}
-		f.open = true
+		c.mu.Lock()
+		f.open, f.isDir, f.console, f.dir, f.dirOff = true, isDir, k, dir, 0
+		c.mu.Unlock()
 		return &plan9.Fcall{Type: plan9.Ropen, Qid: d.Qid}
 	case plan9.Tread:
-		if !f.open {
+		if !fv.open {
 			return rerror("fid not open")
 		}
-		if f.console != nil {
-			return f.console.read(int(tx.Count), flushed, c.done)
+		if fv.console != nil {
+			return fv.console.read(int(tx.Count), q, c.done)
+		}
+		if fv.isDir {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			// exportfs reads a directory with pread(2), and the kernel
+			// refuses any offset but 0 or where the last read ended.
+			if tx.Offset != 0 && tx.Offset != f.dirOff {
+				return rerror("seek in directory")
+			}
+			data := dirChunk(f.dir, tx.Offset, tx.Count)
+			f.dirOff = tx.Offset + uint64(len(data))
+			return &plan9.Fcall{Type: plan9.Rread, Data: data}
+		}
+		b, err := os.ReadFile(c.s.local(fv.path))
+		if err != nil {
+			return rerror(err.Error())
 		}
 		var data []byte
-		if f.dir != nil {
-			data = dirChunk(f.dir, tx.Offset, tx.Count)
-		} else {
-			b, err := os.ReadFile(c.s.local(f.path))
-			if err != nil {
-				return rerror(err.Error())
-			}
-			if tx.Offset < uint64(len(b)) {
-				data = b[tx.Offset:min(uint64(len(b)), tx.Offset+uint64(tx.Count))]
-			}
+		if tx.Offset < uint64(len(b)) {
+			data = b[tx.Offset:min(uint64(len(b)), tx.Offset+uint64(tx.Count))]
 		}
 		return &plan9.Fcall{Type: plan9.Rread, Data: data}
 	case plan9.Twrite:
-		if f.console == nil || !f.open {
+		if fv.console == nil || !fv.open {
 			return rerror("permission denied")
 		}
-		f.console.write(string(tx.Data))
+		fv.console.write(string(tx.Data))
 		return &plan9.Fcall{Type: plan9.Rwrite, Count: uint32(len(tx.Data))}
 	case plan9.Tstat:
-		d, err := c.s.stat(f.path)
+		d, err := c.s.stat(fv.path)
 		if err != nil {
 			return rerror(errNotExist)
 		}
@@ -326,6 +545,12 @@ func (c *conn) setFid(n uint32, f *fid) {
 	c.mu.Lock()
 	c.fids[n] = f
 	c.mu.Unlock()
+}
+
+func (c *conn) hasFid(n uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fids[n] != nil
 }
 
 func (s *Server) local(p string) string { return filepath.Join(s.Root, filepath.FromSlash(p)) }
@@ -432,7 +657,9 @@ func (k *console) write(cmd string) {
 	k.mu.Unlock()
 }
 
-func (k *console) read(count int, flushed, done chan struct{}) *plan9.Fcall {
+// read waits for output, or for q, the read's slave request, to be
+// flushed.
+func (k *console) read(count int, q *slaveReq, done chan struct{}) *plan9.Fcall {
 	for {
 		k.mu.Lock()
 		if len(k.out) > 0 {
@@ -446,7 +673,7 @@ func (k *console) read(count int, flushed, done chan struct{}) *plan9.Fcall {
 		k.mu.Unlock()
 		select {
 		case <-ready:
-		case <-flushed:
+		case <-q.flushed:
 			return nil
 		case <-done:
 			return nil
@@ -521,6 +748,8 @@ func delayCopy(dst, src net.Conn, delay time.Duration) {
 		}
 		if tc, ok := dst.(*net.TCPConn); ok {
 			tc.CloseWrite()
+		} else {
+			dst.Close() // an in-memory pipe cannot close one direction
 		}
 	}()
 	buf := make([]byte, 64*1024)

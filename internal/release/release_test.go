@@ -6,7 +6,9 @@ package release
 import (
 	"archive/zip"
 	"bytes"
+	"debug/plan9obj"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,11 +130,17 @@ func TestSnapshotRelease(t *testing.T) {
 		if strings.HasPrefix(tg, "windows") {
 			exe = ".exe"
 		}
-		checkArchive(t, z, map[string]bool{
+		files := map[string]bool{
 			"mackerel-plugin-plan9" + exe: true, "check-plan9" + exe: true,
 			"README.md": false, "LICENSE": false,
-			"man/mackerel-plugin-plan9.8": false, "man/check-plan9.8": false,
-		})
+			"man/mackerel-plugin-plan9.8": false, "man/check-plan9.8": false, "man/mackerel-agent-plan9.8": false,
+		}
+		if strings.HasPrefix(tg, "plan9_") {
+			// The agent of the Plan 9 host itself, in Plan 9's a.out format.
+			files["mackerel-agent-plan9"] = true
+			checkPlan9Binary(t, z, "mackerel-agent-plan9")
+		}
+		checkArchive(t, z, files)
 		if !strings.Contains(string(sums), filepath.Base(z)) {
 			t.Errorf("checksums.txt lacks %s", filepath.Base(z))
 		}
@@ -164,6 +172,33 @@ func TestSnapshotRelease(t *testing.T) {
 		"--root", filepath.Join(top(t), "testdata", "qemu-9front-2016-9emul-amd64-9pc64")).Output()
 	if !bytes.HasPrefix(check, []byte("Procs CRITICAL: 2 broken: p9probe (pid 221")) {
 		t.Errorf("the installed check printed %q", check)
+	}
+}
+
+// checkPlan9Binary checks that the archive's file name is a Plan 9 a.out.
+func checkPlan9Binary(t *testing.T, z, name string) {
+	t.Helper()
+	r, err := zip.OpenReader(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, f := range r.File {
+		if f.Name != name {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plan9obj.NewFile(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %s is not a Plan 9 a.out: %v", filepath.Base(z), name, err)
+		}
 	}
 }
 

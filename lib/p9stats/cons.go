@@ -1,6 +1,7 @@
 package p9stats
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -55,6 +56,51 @@ func ParseConfig(b []byte) KernelConfig {
 		}
 	}
 	return c
+}
+
+// ObjectType is $cputype, the object type of the host's binaries (386,
+// amd64, arm, arm64), as /$cputype/bin names it. It is read from the
+// environment (#ec, then /env); a name space read from elsewhere, such as
+// a capture or a v9fs mount, has none, so it is then told from the name of
+// the kernel's configuration in /dev/config (pc64 and pccpu64 are amd64,
+// bcm64 arm64, …). 9legacy's 9k kernels carry no such name.
+func (p FS) ObjectType() (string, error) {
+	if ct, err := p.Env("cputype"); err == nil && ct != "" {
+		return ct, nil
+	}
+	cfg, err := p.Config()
+	if err != nil {
+		return "", fmt.Errorf("no $cputype and no /dev/config: %w", err)
+	}
+	if t := configObjectType(cfg.Name); t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("no $cputype, and the kernel configuration %q does not tell", cfg.Name)
+}
+
+// configObjectType maps a kernel configuration's name (the directory under
+// /sys/src/9 it was built in, plus a suffix such as cpu or f) to its
+// object type.
+func configObjectType(name string) string {
+	has := func(prefixes ...string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("pc64", "pccpu64", "k10"):
+		return "amd64"
+	case has("pc"):
+		return "386"
+	case has("bcm64", "imx8", "arm64"):
+		return "arm64"
+	case has("bcm", "kw", "omap", "teg2", "zynq"):
+		return "arm"
+	}
+	return ""
 }
 
 // Driver is one line of /dev/drivers: a kernel device's character and name

@@ -15,6 +15,7 @@
 //	/dev/sysname   (#c)       ParseSysName       SysName          string
 //	/dev/config    (#c)       ParseConfig        Config           KernelConfig
 //	/dev/drivers   (#c)       ParseDrivers       Drivers          []Driver
+//	$cputype, /dev/config     -                  ObjectType       string
 //	stat #c/sysstat           -                  KernelBuildTime  time.Time
 //	/proc/N/status (#p)       ParseProcStatus    Procs            []ProcStatus
 //	/net/etherN/stats  (#lN)  ParseEtherStats    EtherStats       EtherStats

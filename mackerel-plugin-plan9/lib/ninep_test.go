@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"9fans.net/go/plan9"
@@ -184,6 +185,45 @@ func BenchmarkCollectOver9PWithLatency(b *testing.B) {
 	per := b.Elapsed() / time.Duration(b.N)
 	b.ReportMetric(float64(per)/float64(2*oneWay), "rtts/op")
 	b.ReportMetric(float64(requests), "requests/op")
+}
+
+// One collection of a host with 200 processes costs six round trips, the
+// dial included: Tversion+Tattach; then, for the longest chain (/proc),
+// the walk+open of the directory, its read and the read that finds its
+// end, and the walk+open and read of each status file. It runs in a
+// testing/synctest bubble, whose clock moves only while everything waits,
+// so that the time is exactly the round trips the program's structure
+// costs, whatever the machine's speed.
+func TestCollectRoundTrips(t *testing.T) {
+	const oneWay = 25 * time.Millisecond
+	root := manyProcs(t, 200)
+	synctest.Test(t, func(t *testing.T) {
+		srv := &p9test.Server{Root: root}
+		state := filepath.Join(t.TempDir(), "state")
+		collect := func() (float64, int64) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			c, err := ninep.NewClient(ctx, p9test.Pipe(t, srv, oneWay), "pipe", "glenda", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var stderr bytes.Buffer
+			p := &Plugin{Prefix: "plan9", FS: c, StateFile: state, Identity: "rtt", Interval: time.Second, Now: time.Now, Stderr: &stderr}
+			m := p.Collect(ctx)
+			if stderr.Len() > 0 || m["processes.sleeping"] != 200 || len(m) < 55 {
+				t.Fatalf("%v; stderr %s", m, stderr.String())
+			}
+			return float64(time.Since(start)) / float64(2*oneWay), c.Requests()
+		}
+		collect() // leaves a state, so that the next reads the host once
+		rtts, requests := collect()
+		t.Logf("%v round trips, %d requests", rtts, requests)
+		if rtts != 6 {
+			t.Errorf("a collection took %v round trips, want 6", rtts)
+		}
+	})
 }
 
 // --fs asks each console for its space; the replies are those of real

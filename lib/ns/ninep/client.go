@@ -11,6 +11,11 @@
 // every pending request, leaving no goroutine behind, when the server
 // stops answering, hangs up, or sends something that is not 9P.
 //
+// Requests that need not wait for each other's replies travel together,
+// in one write, wherever exportfs is sure to handle them in order (see
+// the Ordering comment in client.go): Dial costs one round trip after the
+// connection's, ReadFile two, ReadDir three, Stat one.
+//
 // Files are only ever opened for reading, except by OpenConsole, which
 // the caller uses for a file server's console that a user named.
 package ninep
@@ -18,12 +23,14 @@ package ninep
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +51,10 @@ type Client struct {
 	msize uint32
 	root  uint32
 
-	wmu sync.Mutex // serialises writes
+	wmu     sync.Mutex // guards queue and writing
+	queue   []byte     // messages waiting for the writer
+	spare   []byte
+	writing bool
 
 	mu       sync.Mutex
 	calls    map[uint16]*call
@@ -58,17 +68,69 @@ type Client struct {
 	closed   chan struct{} // the reader has returned
 
 	requests atomic.Int64
+	warnings atomic.Int64 // fdWarning lines skipped
 }
+
+// Ordering
+//
+// A 9P server may answer requests in any order, and exportfs(4), which
+// serves a Plan 9 name space, does run some of them concurrently. In every
+// exportfs there is (9front: sys/src/cmd/exportfs/io.c, the fcalls table
+// and io, and exportsrv.c; 9legacy and Plan 9 4e: exportfs.c, main and the
+// fcalls table, and exportsrv.c), the main process reads one request at a
+// time and
+//
+//   - handles Tversion, Tauth, Tflush, Tattach, Twalk, Tcreate, Tclunk,
+//     Tremove, Tstat and Twstat itself, replying before it reads the next
+//     request: these take effect in the order they were sent;
+//   - hands Topen, Tread and Twrite to a slave process (slave and
+//     blockingslave), which runs them concurrently with other slaves and
+//     with the requests read after them: they may take effect in any order,
+//     and after a later Tclunk.
+//
+// So this client sends, in one write:
+//
+//   - Tversion and Tattach (Dial costs one round trip);
+//   - the Twalks to a new fid and a request on that fid, Topen or Tstat:
+//     the fid exists (or the walk failed, and the request fails "Bad fid")
+//     before the request is read. A walk of more than MAXWELEM names is
+//     several Twalks, the later ones walking the new fid in place;
+//   - a Tclunk after a Tstat, both handled in order.
+//
+// and waits for a reply before sending:
+//
+//   - a Tread after its Topen, and a Tread after the Tread before it: both
+//     run in slaves. Reading a directory ahead is impossible besides: the
+//     kernel's read (port/sysfile.c) refuses any directory offset but 0 and
+//     the last one's end ("seek in directory"), and a union directory
+//     ignores the offset, so two reads in flight could swap their halves;
+//   - a Tclunk after every Topen and Tread of its fid has been answered:
+//     exportfs would close the file under the slave reading it. (It need
+//     not wait for the Rclunk: the fid number is reused only after it.)
+//
+// After a failure in such a chain the client waits for every reply of the
+// chain before it clunks the fid or reuses its number: a slave may look the
+// fid up at any time until it answers. A failed in-place Twalk moves the
+// fid as far as it got in exportfs (Xwalk), so a later failure, not
+// success, is trusted after one.
+//
+// exportfs's concurrency is bounded only in Plan 9 4e's (exportfs.h:
+// Nr_workbufs and MAXPROC, 50 each; 9legacy's and 9front's allocate as
+// needed): there a request read while 50 are in slaves waits up to 0.45 s
+// for one to finish (getsbuf) before exportfs gives up, far longer than a
+// kernel file takes. p9stats bounds the files read at once. Every open
+// file is a file descriptor of the exportfs process: see fdWarning.
 
 type call struct {
 	ch    chan *plan9.Fcall // nil when nobody waits (clunks, flushes)
-	after func()            // run when the reply arrives
+	after func()            // run by the reader when the reply arrives
 }
 
-// Dial connects to addr, negotiates 9P2000 and attaches to aname as user.
-// addr is a Plan 9 dial string ("tcp!gnot!17564", "gnot!9fs") or
-// host:port. Every request, the dial included, ends by ctx's deadline;
-// when ctx ends the connection is closed.
+// Dial connects to addr, negotiates 9P2000 and attaches to aname as user,
+// with Tversion and Tattach sent together. addr is a Plan 9 dial string
+// ("tcp!gnot!17564", "gnot!9fs") or host:port. Every request, the dial
+// included, ends by ctx's deadline; when ctx ends the connection is
+// closed.
 func Dial(ctx context.Context, addr, user, aname string) (*Client, error) {
 	hostport, err := ParseAddr(addr)
 	if err != nil {
@@ -101,8 +163,16 @@ func NewClient(ctx context.Context, conn net.Conn, addr, user, aname string) (*C
 		}
 	}()
 	r := bufio.NewReaderSize(conn, 8192)
-	tx := &plan9.Fcall{Type: plan9.Tversion, Tag: plan9.NOTAG, Msize: c.msize, Version: plan9.VERSION9P}
-	if err := c.write(tx); err != nil {
+	// Tattach goes with Tversion when it fits any msize the server may
+	// choose; the Rversion comes first.
+	tv := &plan9.Fcall{Type: plan9.Tversion, Tag: plan9.NOTAG, Msize: c.msize, Version: plan9.VERSION9P}
+	ta := &plan9.Fcall{Type: plan9.Tattach, Fid: c.root, Afid: plan9.NOFID, Uname: user, Aname: aname}
+	ka := &call{ch: make(chan *plan9.Fcall, 1)}
+	txs, ks := []*plan9.Fcall{tv}, []*call{nil}
+	if b, err := ta.Bytes(); err == nil && len(b) <= minMsize {
+		txs, ks = append(txs, ta), append(ks, ka)
+	}
+	if err := c.send(txs, ks); err != nil {
 		return nil, c.failed(c.errorf("version", err))
 	}
 	rx, err := ReadMessage(r, c.msize)
@@ -114,7 +184,7 @@ func NewClient(ctx context.Context, conn net.Conn, addr, user, aname string) (*C
 		err = fmt.Errorf("reply of type %d to Tversion", rx.Type)
 	case rx.Version != plan9.VERSION9P:
 		err = fmt.Errorf("server speaks %q, not 9P2000", rx.Version)
-	case rx.Msize < 256 || rx.Msize > c.msize:
+	case rx.Msize < minMsize || rx.Msize > c.msize:
 		err = fmt.Errorf("bad msize %d", rx.Msize)
 	}
 	if err != nil {
@@ -122,13 +192,22 @@ func NewClient(ctx context.Context, conn net.Conn, addr, user, aname string) (*C
 	}
 	c.msize = rx.Msize
 	go c.reader(r)
-	if _, err := c.rpc(&plan9.Fcall{Type: plan9.Tattach, Fid: c.root, Afid: plan9.NOFID, Uname: user, Aname: aname}, nil); err != nil {
+	if len(txs) == 1 {
+		err = c.send([]*plan9.Fcall{ta}, []*call{ka})
+	}
+	if err == nil {
+		_, err = c.wait(ta, ka, nil, nil)
+	}
+	if err != nil {
 		err = c.failed(c.errorf("attach", err))
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
+
+// minMsize is the smallest msize a server may choose.
+const minMsize = 256
 
 // Close hangs up. Pending requests fail; the server releases every fid.
 // It waits for the connection's reader to return, but not for long: on
@@ -180,24 +259,40 @@ func (c *Client) fail(err error) {
 	c.mu.Unlock()
 }
 
-func (c *Client) write(f *plan9.Fcall) error {
-	b, err := f.Bytes()
-	if err != nil {
-		return err
-	}
-	if len(b) > int(c.msize) {
-		return fmt.Errorf("message of %d bytes exceeds msize %d", len(b), c.msize)
-	}
+// write writes b, n messages, at once. Messages of concurrent callers
+// travel together too: while one caller writes, the others queue theirs
+// and return, and it writes the queue next in one write. A caller whose
+// messages were queued learns of a failed write as every caller does:
+// the connection fails.
+func (c *Client) write(b []byte, n int) error {
+	c.requests.Add(int64(n))
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.requests.Add(1)
-	_, err = c.conn.Write(b)
-	return err
+	c.queue = append(c.queue, b...)
+	if c.writing {
+		return nil
+	}
+	c.writing = true
+	defer func() { c.writing = false }()
+	for len(c.queue) > 0 {
+		out := c.queue
+		c.queue = c.spare[:0]
+		c.wmu.Unlock()
+		_, err := c.conn.Write(out)
+		c.wmu.Lock()
+		c.spare = out
+		if err != nil {
+			c.queue = c.queue[:0]
+			return err
+		}
+	}
+	return nil
 }
 
-func (c *Client) reader(r io.Reader) {
+func (c *Client) reader(r *bufio.Reader) {
 	defer close(c.closed)
 	for {
+		c.warnings.Add(int64(skipFdWarnings(r, c.msize)))
 		rx, err := ReadMessage(r, c.msize)
 		if err != nil {
 			c.fail(c.errorf("read", err))
@@ -225,27 +320,55 @@ func (c *Client) reader(r io.Reader) {
 	}
 }
 
-// send registers k under a new tag and writes tx.
-func (c *Client) send(tx *plan9.Fcall, k *call) error {
+// send registers each ks[i] under a new tag for txs[i] and writes the
+// requests at once, so that they travel together. A nil ks[i] leaves the
+// tag of txs[i] alone (Tversion's NOTAG). A request that cannot be encoded
+// fails alone; a failed write fails the connection.
+func (c *Client) send(txs []*plan9.Fcall, ks []*call) error {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
 		return err
 	}
-	if n := len(c.freeTags); n > 0 {
-		tx.Tag = c.freeTags[n-1]
-		c.freeTags = c.freeTags[:n-1]
-	} else if c.nextTag < plan9.NOTAG {
-		tx.Tag = c.nextTag
-		c.nextTag++
-	} else {
-		c.mu.Unlock()
-		return errors.New("out of tags")
+	var tags []uint16
+	for i, tx := range txs {
+		if ks[i] == nil {
+			continue
+		}
+		var tag uint16
+		if n := len(c.freeTags); n > 0 {
+			tag = c.freeTags[n-1]
+			c.freeTags = c.freeTags[:n-1]
+		} else if c.nextTag < plan9.NOTAG {
+			tag = c.nextTag
+			c.nextTag++
+		} else {
+			c.unsend(tags)
+			c.mu.Unlock()
+			return errors.New("out of tags")
+		}
+		tx.Tag = tag
+		c.calls[tag] = ks[i]
+		tags = append(tags, tag)
 	}
-	c.calls[tx.Tag] = k
+	msize := c.msize
 	c.mu.Unlock()
-	if err := c.write(tx); err != nil {
+	var b []byte
+	for _, tx := range txs {
+		m, err := tx.Bytes()
+		if err == nil && len(m) > int(msize) {
+			err = fmt.Errorf("message of %d bytes exceeds msize %d", len(m), msize)
+		}
+		if err != nil {
+			c.mu.Lock()
+			c.unsend(tags)
+			c.mu.Unlock()
+			return err
+		}
+		b = append(b, m...)
+	}
+	if err := c.write(b, len(txs)); err != nil {
 		err = c.errorf("write", err)
 		c.fail(err)
 		return err
@@ -253,22 +376,38 @@ func (c *Client) send(tx *plan9.Fcall, k *call) error {
 	return nil
 }
 
+// unsend releases the tags of requests that were not sent; c.mu is held.
+func (c *Client) unsend(tags []uint16) {
+	for _, t := range tags {
+		delete(c.calls, t)
+		c.freeTags = append(c.freeTags, t)
+	}
+}
+
 var errCanceled = errors.New("request canceled")
 
 // rpc sends tx and waits for its reply. If cancel is closed first, the
-// request is flushed and rpc returns errCanceled.
-func (c *Client) rpc(tx *plan9.Fcall, cancel <-chan struct{}) (*plan9.Fcall, error) {
+// request is flushed and rpc returns errCanceled; settled, if not nil,
+// then runs once the server is done with tx (at its Rflush), so that its
+// fid can be clunked.
+func (c *Client) rpc(tx *plan9.Fcall, cancel <-chan struct{}, settled func()) (*plan9.Fcall, error) {
 	k := &call{ch: make(chan *plan9.Fcall, 1)}
-	if err := c.send(tx, k); err != nil {
+	if err := c.send([]*plan9.Fcall{tx}, []*call{k}); err != nil {
 		return nil, err
 	}
+	return c.wait(tx, k, cancel, settled)
+}
+
+// wait waits for the reply to tx, sent with k, and checks its type: an
+// Rerror is a ServerError, any other mismatch fails the connection.
+func (c *Client) wait(tx *plan9.Fcall, k *call, cancel <-chan struct{}, settled func()) (*plan9.Fcall, error) {
 	var rx *plan9.Fcall
 	select {
 	case rx = <-k.ch:
 	case <-c.done:
 		return nil, c.err
 	case <-cancel:
-		c.flush(tx.Tag, k)
+		c.flush(tx.Tag, k, settled)
 		return nil, errCanceled
 	}
 	switch {
@@ -282,9 +421,40 @@ func (c *Client) rpc(tx *plan9.Fcall, cancel <-chan struct{}) (*plan9.Fcall, err
 	return rx, nil
 }
 
-// flush abandons the request under tag, unless its reply has come. The
-// tag is not reused until the server's Rflush says no reply will follow.
-func (c *Client) flush(tag uint16, k *call) {
+// exchange sends txs together and waits for every reply, even after a
+// failure: until a request is answered, the server may still act on its
+// fid. rxs[i] is the reply to txs[i] if it succeeded (a Twalk only if it
+// walked every name); err is the first failure, in request order, which
+// is the cause of those after it.
+func (c *Client) exchange(txs ...*plan9.Fcall) (rxs []*plan9.Fcall, err error) {
+	ks := make([]*call, len(txs))
+	for i := range ks {
+		ks[i] = &call{ch: make(chan *plan9.Fcall, 1)}
+	}
+	if err := c.send(txs, ks); err != nil {
+		return make([]*plan9.Fcall, len(txs)), err
+	}
+	rxs = make([]*plan9.Fcall, len(txs))
+	for i, tx := range txs {
+		rx, e := c.wait(tx, ks[i], nil, nil)
+		if e == nil && tx.Type == plan9.Twalk && len(rx.Wqid) != len(tx.Wname) {
+			e = ServerError("'" + tx.Wname[len(rx.Wqid)] + "' file does not exist")
+		}
+		if e != nil {
+			if err == nil {
+				err = e
+			}
+			continue
+		}
+		rxs[i] = rx
+	}
+	return rxs, err
+}
+
+// flush abandons the request under tag, unless its reply has come, and
+// runs settled (if not nil) once the server is done with it. The tag is
+// not reused until the server's Rflush says no reply will follow.
+func (c *Client) flush(tag uint16, k *call, settled func()) {
 	c.mu.Lock()
 	pending := c.calls[tag] == k
 	if pending {
@@ -292,15 +462,22 @@ func (c *Client) flush(tag uint16, k *call) {
 	}
 	c.mu.Unlock()
 	if !pending {
+		if settled != nil {
+			settled()
+		}
 		return
 	}
-	c.send(&plan9.Fcall{Type: plan9.Tflush, Oldtag: tag}, &call{after: func() {
+	c.send([]*plan9.Fcall{{Type: plan9.Tflush, Oldtag: tag}}, []*call{{after: func() {
 		c.mu.Lock()
 		delete(c.calls, tag)
 		delete(c.flushing, tag)
 		c.freeTags = append(c.freeTags, tag)
 		c.mu.Unlock()
-	}})
+		if settled != nil {
+			// Not in the reader, which must not wait on a write.
+			go settled()
+		}
+	}}})
 }
 
 func (c *Client) newFid() uint32 {
@@ -325,7 +502,65 @@ func (c *Client) putFid(f uint32) {
 // clunk releases fid without waiting for the reply: it costs no round
 // trip, and the fid is reused only once the server has answered.
 func (c *Client) clunk(fid uint32) {
-	c.send(&plan9.Fcall{Type: plan9.Tclunk, Fid: fid}, &call{after: func() { c.putFid(fid) }})
+	c.send([]*plan9.Fcall{{Type: plan9.Tclunk, Fid: fid}}, []*call{{after: func() { c.putFid(fid) }}})
+}
+
+// release gives up fid after a failed exchange: clunked if the walk that
+// made it succeeded, else unused.
+func (c *Client) release(fid uint32, made bool) {
+	if made {
+		c.clunk(fid)
+	} else {
+		c.putFid(fid)
+	}
+}
+
+// fdWarning is the line a Plan 9 kernel writes on a process's standard
+// error when the process first holds more than 100 (200, …) files open
+// (port/sysfile.c: unlockfgrp, with pprint). 9legacy's listen and listen1
+// (aux/listen.c, aux/listen1.c) make exportfs's connection its standard
+// error, so the line arrives in the 9P stream, between two replies (a
+// write of it is atomic), when one connection has that many files open at
+// once, as when every /proc/N/status of a busy host is read together.
+// 9front's listen1 keeps standard error apart.
+var fdWarning = regexp.MustCompile(`^[!-~]{1,28} [0-9]+: warning: process exceeds [0-9]+ file descriptors\n$`)
+
+const maxFdWarning = 100
+
+// skipFdWarnings discards such lines before the next message and says
+// how many there were. Nothing
+// else is skipped: a 9P message cannot begin with printable text (its
+// length word would exceed any msize), and other text is left for
+// ReadMessage to refuse.
+func skipFdWarnings(r *bufio.Reader, msize uint32) (skipped int) {
+	for ; ; skipped++ {
+		b, err := r.Peek(4)
+		if err != nil || binary.LittleEndian.Uint32(b) <= msize || !printable(b) {
+			return
+		}
+		n := 4
+		for b[n-1] != '\n' {
+			if n++; n > maxFdWarning {
+				return
+			}
+			if b, err = r.Peek(n); err != nil {
+				return
+			}
+		}
+		if !fdWarning.Match(b) {
+			return
+		}
+		r.Discard(n)
+	}
+}
+
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // ServerError is an error string a 9P server returned (Rerror). It matches
@@ -349,62 +584,52 @@ func (e ServerError) Is(target error) bool {
 	return false
 }
 
-// walk returns a new fid for name.
-func (c *Client) walk(op, name string) (uint32, plan9.Qid, error) {
+// walks returns the Twalks from the root to name for the new fid: the
+// first makes it, any more (for over MAXWELEM names) walk it in place.
+func (c *Client) walks(op, name string, fid uint32) ([]*plan9.Fcall, error) {
 	if !fs.ValidPath(name) {
-		return 0, plan9.Qid{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	var elems []string
 	if name != "." {
 		elems = strings.Split(name, "/")
 	}
-	fid := c.newFid()
 	from := c.root
-	qid := plan9.Qid{Type: plan9.QTDIR}
+	var txs []*plan9.Fcall
 	for first := true; first || len(elems) > 0; first = false {
 		n := min(len(elems), plan9.MAXWELEM)
-		rx, err := c.rpc(&plan9.Fcall{Type: plan9.Twalk, Fid: from, Newfid: fid, Wname: elems[:n]}, nil)
-		if err == nil && len(rx.Wqid) != n {
-			err = ServerError("'" + elems[len(rx.Wqid)] + "' file does not exist")
-		}
-		if err != nil {
-			if first {
-				c.putFid(fid) // a failed walk leaves newfid unused
-			} else {
-				c.clunk(fid)
-			}
-			return 0, qid, &fs.PathError{Op: op, Path: name, Err: err}
-		}
-		if n > 0 {
-			qid = rx.Wqid[n-1]
-		}
+		txs = append(txs, &plan9.Fcall{Type: plan9.Twalk, Fid: from, Newfid: fid, Wname: elems[:n]})
 		elems = elems[n:]
 		from = fid
 	}
-	return fid, qid, nil
+	return txs, nil
 }
 
-// open walks to name and opens it with mode, returning the fid and the
-// largest read or write the server allows on it.
+// open walks to name and opens it with mode, in one round trip, returning
+// the fid and the largest read or write the server allows on it.
 func (c *Client) open(op, name string, mode uint8) (uint32, uint32, error) {
-	fid, _, err := c.walk(op, name)
+	fid := c.newFid()
+	txs, err := c.walks(op, name, fid)
 	if err != nil {
+		c.putFid(fid)
 		return 0, 0, err
 	}
-	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Topen, Fid: fid, Mode: mode}, nil)
+	txs = append(txs, &plan9.Fcall{Type: plan9.Topen, Fid: fid, Mode: mode})
+	rxs, err := c.exchange(txs...)
 	if err != nil {
-		c.clunk(fid)
+		c.release(fid, rxs[0] != nil)
 		return 0, 0, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	iounit := c.msize - plan9.IOHDRSZ
-	if rx.Iounit != 0 && rx.Iounit < iounit {
+	if rx := rxs[len(rxs)-1]; rx.Iounit != 0 && rx.Iounit < iounit {
 		iounit = rx.Iounit
 	}
 	return fid, iounit, nil
 }
 
-func (c *Client) read(fid uint32, off uint64, p []byte, cancel <-chan struct{}) (int, error) {
-	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tread, Fid: fid, Offset: off, Count: uint32(len(p))}, cancel)
+// read reads at off into p; cancel and settled are as for rpc.
+func (c *Client) read(fid uint32, off uint64, p []byte, cancel <-chan struct{}, settled func()) (int, error) {
+	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tread, Fid: fid, Offset: off, Count: uint32(len(p))}, cancel, settled)
 	if err != nil {
 		return 0, err
 	}

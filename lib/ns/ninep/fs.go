@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"9fans.net/go/plan9"
@@ -23,8 +22,9 @@ var (
 	_ ns.ConsoleFS = (*Client)(nil)
 )
 
-// ReadFile walks to name, opens it for reading, reads it with one read of
-// up to the iounit (more only while reads come back full) and clunks it.
+// ReadFile walks to name and opens it for reading (one round trip), reads
+// it with one read of up to the iounit (more only while reads come back
+// full) and clunks it without waiting.
 func (c *Client) ReadFile(name string) ([]byte, error) {
 	fid, iounit, err := c.open("read", name, plan9.OREAD)
 	if err != nil {
@@ -45,7 +45,7 @@ type fidReader struct {
 }
 
 func (r *fidReader) Read(p []byte) (int, error) {
-	n, err := r.c.read(r.fid, r.off, p, nil)
+	n, err := r.c.read(r.fid, r.off, p, nil, nil)
 	r.off += uint64(n)
 	return n, err
 }
@@ -66,13 +66,15 @@ func (c *Client) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 // readDir reads directory entries until a read returns nothing: a server
-// returns whole entries, and a short read is not the end.
+// returns whole entries, and a short read is not the end (a union
+// directory returns each of its parts in turn). Each read waits for the
+// last: see Ordering.
 func (c *Client) readDir(fid, iounit uint32) ([]fs.DirEntry, error) {
 	var ds []fs.DirEntry
 	buf := make([]byte, iounit)
 	var off uint64
 	for {
-		n, err := c.read(fid, off, buf, nil)
+		n, err := c.read(fid, off, buf, nil, nil)
 		if err == io.EOF {
 			return ds, nil
 		}
@@ -98,26 +100,93 @@ func (c *Client) readDir(fid, iounit uint32) ([]fs.DirEntry, error) {
 	}
 }
 
-// Stat returns the directory entry of name.
+// Stat returns the directory entry of name: walk, stat and clunk, sent
+// together, cost one round trip.
 func (c *Client) Stat(name string) (fs.FileInfo, error) {
-	fid, _, err := c.walk("stat", name)
+	fid := c.newFid()
+	txs, err := c.walks("stat", name, fid)
 	if err != nil {
+		c.putFid(fid)
 		return nil, err
 	}
-	defer c.clunk(fid)
-	return c.stat(fid, name)
+	txs = append(txs, &plan9.Fcall{Type: plan9.Tstat, Fid: fid}, &plan9.Fcall{Type: plan9.Tclunk, Fid: fid})
+	rxs, err := c.exchange(txs...)
+	// Whatever the walk did, the Tclunk has left the fid unused.
+	c.putFid(fid)
+	// A failed walk in place can leave the fid somewhere else, where the
+	// Tstat succeeds: every step but the Tclunk must have.
+	for _, rx := range rxs[:len(rxs)-1] {
+		if rx == nil {
+			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+		}
+	}
+	return statInfo(rxs[len(rxs)-2], name)
 }
 
 func (c *Client) stat(fid uint32, name string) (fs.FileInfo, error) {
-	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tstat, Fid: fid}, nil)
+	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tstat, Fid: fid}, nil, nil)
 	if err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
+	return statInfo(rx, name)
+}
+
+func statInfo(rx *plan9.Fcall, name string) (fs.FileInfo, error) {
 	d, err := plan9.UnmarshalDir(rx.Stat)
 	if err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	return fileInfo{d}, nil
+}
+
+// fidUse counts the requests in flight on an open fid, so that closing it
+// clunks the fid only once the server is done with them: exportfs would
+// handle the Tclunk at once, under a slave still reading (see Ordering).
+type fidUse struct {
+	c      *Client
+	fid    uint32
+	mu     sync.Mutex
+	n      int
+	closed bool
+}
+
+// enter counts a request about to be sent; it is false once closed.
+func (u *fidUse) enter() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return false
+	}
+	u.n++
+	return true
+}
+
+// leave says the server is done with a request.
+func (u *fidUse) leave() {
+	u.mu.Lock()
+	u.n--
+	last := u.closed && u.n == 0
+	u.mu.Unlock()
+	if last {
+		u.c.clunk(u.fid)
+	}
+}
+
+// close clunks the fid once no request is in flight; it is false if the
+// fid was closed already.
+func (u *fidUse) close() bool {
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		return false
+	}
+	u.closed = true
+	idle := u.n == 0
+	u.mu.Unlock()
+	if idle {
+		u.c.clunk(u.fid)
+	}
+	return true
 }
 
 // Open opens name for reading.
@@ -126,33 +195,33 @@ func (c *Client) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &file{c: c, name: name, fid: fid, iounit: iounit, r: fidReader{c: c, fid: fid}}, nil
+	return &file{use: fidUse{c: c, fid: fid}, name: name, iounit: iounit, r: fidReader{c: c, fid: fid}}, nil
 }
 
 type file struct {
-	c      *Client
+	use    fidUse
 	name   string
-	fid    uint32
 	iounit uint32
 	r      fidReader
 	once   sync.Once
 	dirs   []fs.DirEntry
 	dirErr error
 	dirOff int
-	closed atomic.Bool
 }
 
 func (f *file) Stat() (fs.FileInfo, error) {
-	if f.closed.Load() {
+	if !f.use.enter() {
 		return nil, fs.ErrClosed
 	}
-	return f.c.stat(f.fid, f.name)
+	defer f.use.leave()
+	return f.use.c.stat(f.use.fid, f.name)
 }
 
 func (f *file) Read(p []byte) (int, error) {
-	if f.closed.Load() {
+	if !f.use.enter() {
 		return 0, fs.ErrClosed
 	}
+	defer f.use.leave()
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -164,15 +233,16 @@ func (f *file) Read(p []byte) (int, error) {
 
 // ReadAt reads at an offset, as debug/plan9obj does with a kernel file.
 func (f *file) ReadAt(p []byte, off int64) (int, error) {
-	if f.closed.Load() {
+	if !f.use.enter() {
 		return 0, fs.ErrClosed
 	}
+	defer f.use.leave()
 	if off < 0 {
 		return 0, errors.New("negative offset")
 	}
 	n := 0
 	for n < len(p) {
-		m, err := f.c.read(f.fid, uint64(off)+uint64(n), p[n:min(len(p), n+int(f.iounit))], nil)
+		m, err := f.use.c.read(f.use.fid, uint64(off)+uint64(n), p[n:min(len(p), n+int(f.iounit))], nil, nil)
 		n += m
 		if err != nil {
 			return n, err
@@ -182,10 +252,11 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
-	if f.closed.Load() {
+	if !f.use.enter() {
 		return nil, fs.ErrClosed
 	}
-	f.once.Do(func() { f.dirs, f.dirErr = f.c.readDir(f.fid, f.iounit) })
+	defer f.use.leave()
+	f.once.Do(func() { f.dirs, f.dirErr = f.use.c.readDir(f.use.fid, f.iounit) })
 	if f.dirErr != nil {
 		return nil, f.dirErr
 	}
@@ -203,27 +274,26 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 }
 
 func (f *file) Close() error {
-	if f.closed.Swap(true) {
+	if !f.use.close() {
 		return fs.ErrClosed
 	}
-	f.c.clunk(f.fid)
 	return nil
 }
 
 // OpenConsole opens name for reading and writing: the only way this
 // package writes to a name space. Reads return whatever the server
-// replies, as on a pipe. Close abandons a read still waiting.
+// replies, as on a pipe. Close abandons a read still waiting, and clunks
+// the console once the server has answered the flush.
 func (c *Client) OpenConsole(name string) (io.ReadWriteCloser, error) {
 	fid, iounit, err := c.open("open", name, plan9.ORDWR)
 	if err != nil {
 		return nil, err
 	}
-	return &console{c: c, fid: fid, iounit: iounit, closed: make(chan struct{})}, nil
+	return &console{use: fidUse{c: c, fid: fid}, iounit: iounit, closed: make(chan struct{})}, nil
 }
 
 type console struct {
-	c      *Client
-	fid    uint32
+	use    fidUse
 	iounit uint32
 	off    uint64
 	once   sync.Once
@@ -231,14 +301,19 @@ type console struct {
 }
 
 func (k *console) Read(p []byte) (int, error) {
+	if !k.use.enter() {
+		return 0, fs.ErrClosed
+	}
 	if len(p) > int(k.iounit) {
 		p = p[:k.iounit]
 	}
-	n, err := k.c.read(k.fid, k.off, p, k.closed)
+	// A flushed read leaves when the flush is answered.
+	n, err := k.use.c.read(k.use.fid, k.off, p, k.closed, k.use.leave)
 	k.off += uint64(n)
 	if err == errCanceled {
-		err = fs.ErrClosed
+		return n, fs.ErrClosed
 	}
+	k.use.leave()
 	return n, err
 }
 
@@ -246,7 +321,14 @@ func (k *console) Write(p []byte) (int, error) {
 	if len(p) > int(k.iounit) {
 		return 0, fmt.Errorf("console write of %d bytes exceeds iounit %d", len(p), k.iounit)
 	}
-	rx, err := k.c.rpc(&plan9.Fcall{Type: plan9.Twrite, Fid: k.fid, Offset: k.off, Data: p}, k.closed)
+	if !k.use.enter() {
+		return 0, fs.ErrClosed
+	}
+	rx, err := k.use.c.rpc(&plan9.Fcall{Type: plan9.Twrite, Fid: k.use.fid, Offset: k.off, Data: p}, k.closed, k.use.leave)
+	if err == errCanceled {
+		return 0, fs.ErrClosed
+	}
+	k.use.leave()
 	if err != nil {
 		return 0, err
 	}
@@ -255,8 +337,8 @@ func (k *console) Write(p []byte) (int, error) {
 
 func (k *console) Close() error {
 	k.once.Do(func() {
+		k.use.close()
 		close(k.closed)
-		k.c.clunk(k.fid)
 	})
 	return nil
 }

@@ -1,7 +1,10 @@
 package ninep
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
+	"io"
 	"testing"
 
 	"9fans.net/go/plan9"
@@ -66,6 +69,43 @@ func FuzzReadMessage(f *testing.F) {
 		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16 | int(b[3])<<24
 		if !bytes.Equal(again, b[:n]) {
 			t.Fatalf("%x re-encodes as %x", b[:n], again)
+		}
+	})
+}
+
+// FuzzSkipFdWarnings: whatever comes, only whole kernel warning lines are
+// skipped, and a stream that begins with a plausible message is left
+// alone.
+func FuzzSkipFdWarnings(f *testing.F) {
+	f.Add([]byte("exportfs 603: warning: process exceeds 100 file descriptors\n"))
+	f.Add([]byte("exportfs 603: warning: process exceeds 100 file descriptors\nexportfs 603: warning: process exceeds 200 file descriptors\n\x07\x00\x00\x00"))
+	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n"))
+	for _, b := range seedMessages() {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bufio.NewReader(bytes.NewReader(b))
+		n := skipFdWarnings(r, MaxMessageSize)
+		rest, _ := io.ReadAll(r)
+		skipped := b[:len(b)-len(rest)]
+		var lines [][]byte
+		for len(skipped) > 0 {
+			i := bytes.IndexByte(skipped, '\n') + 1
+			if i == 0 {
+				t.Fatalf("skipped %q, not whole lines", skipped)
+			}
+			lines, skipped = append(lines, skipped[:i]), skipped[i:]
+		}
+		if len(lines) != n {
+			t.Fatalf("%d skipped, %q", n, lines)
+		}
+		for _, l := range lines {
+			if !fdWarning.Match(l) {
+				t.Fatalf("skipped %q", l)
+			}
+		}
+		if len(b) >= 4 && binary.LittleEndian.Uint32(b) <= MaxMessageSize && n != 0 {
+			t.Fatalf("skipped the start of a message: %x", b)
 		}
 	})
 }

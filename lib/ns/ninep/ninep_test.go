@@ -266,3 +266,49 @@ func TestHugeLength(t *testing.T) {
 }
 
 var _ io.Closer = (*ninep.Client)(nil)
+
+// A 9legacy exportfs, whose standard error is its connection, carries the
+// kernel's warning when it first holds more than 100 files open: the
+// client reads on past it, and still refuses any other text.
+func TestKernelWarningInStream(t *testing.T) {
+	opens := 0
+	srv := &p9test.Server{Root: capture, Fault: func(f *plan9.Fcall, _ string) p9test.Fault {
+		if f.Type == plan9.Topen {
+			if opens++; opens%3 == 0 {
+				return p9test.Warn
+			}
+		}
+		return p9test.Answer
+	}}
+	c := dial(t, p9test.Start(t, srv), 10*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.ReadFile("dev/swap"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, junk := range []string{"HTTP/1.1 400 Bad Request\r\n", "exportfs 603: warning: process exceeds 100 file\n", "exportfs: convM2S format error\n"} {
+		addr := rawServer(t, append(versionReply(), junk...))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := ninep.Dial(ctx, addr, "glenda", "")
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "bad message length") {
+			t.Errorf("%q: %v", junk, err)
+		}
+	}
+}
+
+func versionReply() []byte {
+	b, _ := (&plan9.Fcall{Type: plan9.Rversion, Tag: plan9.NOTAG, Msize: 8192, Version: plan9.VERSION9P}).Bytes()
+	return b
+}

@@ -211,9 +211,9 @@ func TestCollectRoundTrips(t *testing.T) {
 			defer c.Close()
 			var stderr bytes.Buffer
 			p := &Plugin{Prefix: "plan9", FS: c, StateFile: state, Identity: "rtt", Interval: time.Second, Now: time.Now, Stderr: &stderr}
-			m := p.Collect(ctx)
-			if stderr.Len() > 0 || m["processes.sleeping"] != 200 || len(m) < 55 {
-				t.Fatalf("%v; stderr %s", m, stderr.String())
+			m, err := p.Collect(ctx)
+			if err != nil || stderr.Len() > 0 || m["processes.sleeping"] != 200 || len(m) < 55 {
+				t.Fatalf("%v, %v; stderr %s", m, err, stderr.String())
 			}
 			return float64(time.Since(start)) / float64(2*oneWay), c.Requests()
 		}

@@ -70,7 +70,7 @@ func TestOneSourceFails(t *testing.T) {
 			without("memory.total", "memory.mem_available", "memory.used", "memory.swap_total", "memory.swap_free"),
 			"memory: left out: open "},
 		{"one unreadable /proc entry", func(h *host) { h.write("proc/98/status", "garbage\n") }, nil, "", all,
-			`cpu.user, cpu.system: processes left out of the split: p9stats: /proc/98/status: line 1: 1 fields, want at least 12: "garbage"`},
+			`cpu.user, cpu.system: processes left out of the split: p9stats: /proc/*/status: 1 of 37 failed, the first: /proc/98/status: line 1: 1 fields, want at least 12: "garbage"`},
 		{"/proc unreadable", func(h *host) { h.write("proc", "-"); h.write("proc", "not a directory") }, nil, "", cpuUserOnly,
 			"cpu.system: left out, and all busy time posted as cpu.user: /proc cannot be read: "},
 		{"a console that answers nonsense and hangs up", nil, map[string]console{"srv/fscons": {reply: func(string) string { return "what?\n" }, hangup: true}}, "",

@@ -146,7 +146,7 @@ func TestSpecsFaults(t *testing.T) {
 	}
 	for _, want := range []string{
 		`memory: p9stats: /dev/swap: line 1: bad number "garbage": invalid syntax`,
-		`interfaces: p9stats: /net/ipifc/0/status: line 1: want keyword/value pairs starting with device: "nonsense"`,
+		`interfaces: p9stats: /net/ipifc/*/status: 1 of 1 failed, the first: /net/ipifc/0/status: line 1: want keyword/value pairs starting with device: "nonsense"`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)

@@ -523,7 +523,12 @@ func (c *Client) release(fid uint32, made bool) {
 // write of it is atomic), when one connection has that many files open at
 // once, as when every /proc/N/status of a busy host is read together.
 // 9front's listen1 keeps standard error apart.
-var fdWarning = regexp.MustCompile(`^[!-~]{1,28} [0-9]+: warning: process exceeds [0-9]+ file descriptors\n$`)
+//
+// It is compiled when first needed: every command links this package,
+// and most never read over 9P.
+var fdWarning = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[!-~]{1,28} [0-9]+: warning: process exceeds [0-9]+ file descriptors\n$`)
+})
 
 const maxFdWarning = 100
 
@@ -547,7 +552,7 @@ func skipFdWarnings(r *bufio.Reader, msize uint32) (skipped int) {
 				return
 			}
 		}
-		if !fdWarning.Match(b) {
+		if !fdWarning().Match(b) {
 			return
 		}
 		r.Discard(n)

@@ -100,7 +100,7 @@ func FuzzSkipFdWarnings(f *testing.F) {
 			t.Fatalf("%d skipped, %q", n, lines)
 		}
 		for _, l := range lines {
-			if !fdWarning.Match(l) {
+			if !fdWarning().Match(l) {
 				t.Fatalf("skipped %q", l)
 			}
 		}

@@ -301,8 +301,9 @@ func TestRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-conf", good, "--root", "/nonexistent"}, "mackerel-agent-plan9: --root /nonexistent: no such directory\n"},
-		{[]string{"-conf", good, "--root", empty}, "mackerel-agent-plan9: " + empty + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap (give --root a mounted Plan 9 name space, or run the agent on the Plan 9 host)\n"},
+		{[]string{"-conf", good, "--root", "/nonexistent"}, "mackerel-agent-plan9: --root /nonexistent does not exist; on the Plan 9 host leave --root out, elsewhere point it at a mounted Plan 9 name space\n"},
+		{[]string{"-conf", good, "--root", empty}, "mackerel-agent-plan9: --root " + empty + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap; on the Plan 9 host leave --root out, elsewhere point it at a mounted Plan 9 name space\n"},
+		{[]string{"-conf", good, "--root", "/"}, "mackerel-agent-plan9: --root / is Linux's name space, not a Plan 9 one (/proc/1/status is in Linux's format)"},
 		{[]string{"-conf", writeConf(t, "apikey = \"k\"\nroles = [\n"), "--root", empty}, ":2:10: roles: unexpected EOF; expected value"},
 		{[]string{"-conf", writeConf(t, "root = \"/tmp\"\n")}, ": apikey: not set"},
 		{[]string{"-conf", good, "--root", ""}, "--root: give a directory"},

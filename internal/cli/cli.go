@@ -122,34 +122,47 @@ func CheckTimeout(d time.Duration) error {
 // one (a *p9stats.NamespaceError), into one line naming the option, what
 // was found and what to do about it. For any other error, ok is false.
 func (n Namespace) Explain(err error) (msg string, ok bool) {
+	what, ok := n.Describe(err)
+	if !ok {
+		return "", false
+	}
+	todo := "point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)"
+	var ne *p9stats.NamespaceError
+	errors.As(err, &ne)
+	switch {
+	case n.NineP != "" && ne.Problem == p9stats.NamespaceLinux:
+		todo = "give the address of a Plan 9 host's exportfs"
+	case n.NineP != "":
+		todo = "export the Plan 9 host's root (exportfs -r /), letting /dev, /net and /proc through any -P pattern"
+	}
+	return what + "; " + todo, true
+}
+
+// Describe says what Explain says of a name space that is not a Plan 9
+// one, without what to do about it, which differs between commands.
+func (n Namespace) Describe(err error) (what string, ok bool) {
 	var ne *p9stats.NamespaceError
 	if !errors.As(err, &ne) {
 		return "", false
 	}
-	what, todo := "--root "+n.Root, "point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)"
+	what = "--root " + n.Root
 	if n.NineP != "" {
 		what = "--9p " + n.NineP
 		if n.Aname != "" {
 			what += " --aname " + n.Aname
 		}
-		todo = "export the Plan 9 host's root (exportfs -r /), letting /dev, /net and /proc through any -P pattern"
 	}
 	switch ne.Problem {
 	case p9stats.NamespaceMissing:
-		msg = what + " does not exist"
+		return what + " does not exist", true
 	case p9stats.NamespaceNotDir:
-		msg = what + " is not a directory"
+		return what + " is not a directory", true
 	case p9stats.NamespaceUnreadable:
-		msg = fmt.Sprintf("%s cannot be read (%v)", what, ne.Err)
+		return fmt.Sprintf("%s cannot be read (%v)", what, ne.Err), true
 	case p9stats.NamespaceLinux:
-		msg = fmt.Sprintf("%s is Linux's name space, not a Plan 9 one (%s is in Linux's format)", what, ne.File)
-		if n.NineP != "" {
-			todo = "give the address of a Plan 9 host's exportfs"
-		}
-	default:
-		msg = what + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap"
+		return fmt.Sprintf("%s is Linux's name space, not a Plan 9 one (%s is in Linux's format)", what, ne.File), true
 	}
-	return msg + "; " + todo, true
+	return what + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap", true
 }
 
 // Identity names the name space for state files: runs that read the same

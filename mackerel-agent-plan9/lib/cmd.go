@@ -172,9 +172,6 @@ func setProxy(c *Config) {
 // openSystem checks that the name space is a Plan 9 one and returns the
 // agent's view of it.
 func openSystem(opts options, c *Config, logf func(string, ...any)) (System, error) {
-	if fi, err := os.Stat(opts.Root); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("--root %s: no such directory", opts.Root)
-	}
 	fsys := ns.Dir(opts.Root)
 	if err := checkNamespace(fsys, opts.Root); err != nil {
 		return nil, err

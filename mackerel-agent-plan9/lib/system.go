@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
@@ -36,14 +37,13 @@ func (s system) Specs(ctx context.Context) (HostSpecs, error) {
 	return sp, nil
 }
 
-// checkNamespace refuses a name space that holds none of a Plan 9
-// kernel's files: a missing mount, or a Linux root.
+// checkNamespace refuses a name space that is not a Plan 9 kernel's: a
+// missing --root, an empty directory where a mount should be, or Linux's
+// own root.
 func checkNamespace(fsys ns.FS, root string) error {
-	st := p9stats.NewFS(fsys)
-	_, err1 := st.SysStat()
-	_, err2 := st.Swap()
-	if p9stats.IsNotExist(err1) && p9stats.IsNotExist(err2) {
-		return fmt.Errorf("%s is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap (give --root a mounted Plan 9 name space, or run the agent on the Plan 9 host)", root)
+	what, ok := cli.Namespace{Root: root}.Describe(p9stats.NewFS(fsys).CheckPlan9(nil))
+	if !ok {
+		return nil // any other problem is its own source's to report
 	}
-	return nil
+	return fmt.Errorf("%s; on the Plan 9 host leave --root out, elsewhere point it at a mounted Plan 9 name space", what)
 }

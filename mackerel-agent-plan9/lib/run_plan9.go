@@ -207,9 +207,14 @@ func unquote(s string) string {
 	return s
 }
 
-// stopSignals are the notes that stop the agent: interrupt (what
-// `echo interrupt >/proc/N/note` sends) and hangup.
-var stopSignals = []os.Signal{os.Interrupt, syscall.Note("hangup")}
+// stopSignals are the notes that stop the agent: interrupt and hangup,
+// as the kernel posts them, and as `echo interrupt >/proc/N/note` posts
+// them, with echo's newline: the kernel keeps it in the note, and
+// os/signal delivers only notes that match a Notify'd one exactly, so
+// without these the documented way to stop the agent did nothing (the
+// runtime takes "interrupt\n" for an interrupt and hands it on, and no
+// one was listening for it).
+var stopSignals = []os.Signal{os.Interrupt, syscall.Note("hangup"), syscall.Note("interrupt\n"), syscall.Note("hangup\n")}
 
 func processExists(pid int) bool {
 	_, err := os.Stat(procPath(pid, "status"))

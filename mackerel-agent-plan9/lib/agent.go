@@ -51,6 +51,7 @@ const (
 	MetricsInterval     = time.Minute
 	SpecsInterval       = time.Hour
 	maxCollections      = 3
+	startTickGap        = 30 * time.Second
 	sampleTimeout       = 4 * time.Second
 	collectTimeout      = 50 * time.Second
 	defaultHTTPTimeout  = 30 * time.Second
@@ -193,6 +194,14 @@ func (a *Agent) loop(term <-chan struct{}) error {
 	now := a.clock.Now()
 	a.post.second = HostSecond(a.host.ID)
 	a.nextSample, a.nextTick, a.nextSpecs, a.lastFlush = now, now, now, now
+	// A tick at start, as upstream, unless the minute's own comes within
+	// startTickGap: two collections seconds apart would run every plugin
+	// twice at once (two runs of mackerel-plugin-plan9 race for its state
+	// file, which Plan 9's rename then refuses) and post a minute with no
+	// samples behind its CPU figures.
+	if b := now.Truncate(MetricsInterval).Add(MetricsInterval); b.Sub(now) < startTickGap {
+		a.nextTick = b
+	}
 	// As upstream: graph definitions, the first post and the first checks
 	// wait half the host's second, so that a fleet started together does
 	// not call the API at once.
@@ -268,7 +277,7 @@ func (a *Agent) submitSys(f func()) bool {
 func (a *Agent) runDue(now time.Time) {
 	if !a.terminating {
 		if !now.Before(a.nextSample) {
-			a.startSample(now)
+			a.startSample()
 			for !a.nextSample.After(now) {
 				a.nextSample = a.nextSample.Add(SampleInterval)
 			}
@@ -366,7 +375,7 @@ func (a *Agent) queuedValues() int {
 	return n
 }
 
-func (a *Agent) startSample(now time.Time) {
+func (a *Agent) startSample() {
 	if a.sampling {
 		return // the last sample has not finished; skip this one
 	}
@@ -375,7 +384,7 @@ func (a *Agent) startSample(now time.Time) {
 	ok := a.submitSys(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), sampleTimeout)
 		defer cancel()
-		a.sys.Sample(ctx, now)
+		a.sys.Sample(ctx, a.clock.Now())
 		select {
 		case a.events <- func() { a.sampling = false }:
 		case <-a.done:
@@ -400,7 +409,10 @@ func (a *Agent) startCollection(tick time.Time) {
 		if !a.submitSys(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 			defer cancel()
-			sysc <- a.sys.Collect(ctx, tick)
+			// The time of the reading, not of the tick: the collector
+			// matches it against the processes' real times, and a
+			// machine that stalled reads late.
+			sysc <- a.sys.Collect(ctx, a.clock.Now())
 		}) {
 			return nil
 		}

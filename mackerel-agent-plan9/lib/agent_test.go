@@ -315,3 +315,23 @@ func TestStopDrainsQueue(t *testing.T) {
 		t.Errorf("the stop took %v", end.Sub(stop))
 	}
 }
+
+// Started late in a minute, the agent waits for the minute's own tick
+// rather than collecting twice, seconds apart.
+func TestNoTickJustBeforeTheMinute(t *testing.T) {
+	start := time.Date(2026, 11, 22, 10, 0, 45, 0, time.UTC)
+	clock := newSimClock(start)
+	api := mackereltest.NewServer(t, clock.Now)
+	sys := &fakeSystem{}
+	a, log := newTestAgent(t, testConfig(t, api, ""), sys, clock)
+	if err := runFor(t, a, clock, start.Add(2*time.Minute)); err != nil {
+		t.Fatal(err, log.String())
+	}
+	var ticks []string
+	for _, c := range sys.collects {
+		ticks = append(ticks, c.Format("15:04:05"))
+	}
+	if strings.Join(ticks, " ") != "10:01:00 10:02:00" {
+		t.Errorf("collections at %v", ticks)
+	}
+}

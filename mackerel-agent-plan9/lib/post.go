@@ -61,7 +61,7 @@ func HostSecond(hostID string) int {
 	return int(s[len(s)-1]) % 60
 }
 
-// add queues b. When six hours of batches are waiting, the oldest is
+// enqueue queues b. When six hours of batches are waiting, the oldest is
 // given up so that the newest are kept (upstream instead stops collecting
 // while its queue is full).
 func (a *Agent) enqueue(b *batch) {

@@ -339,7 +339,7 @@ func (c *Config) finish(requireKey bool) error {
 	return nil
 }
 
-func (p *PluginConfig) command(key string) (*Command, error) {
+func (p *PluginConfig) command() (*Command, error) {
 	cmd, err := p.CommandConfig.parse()
 	if err != nil {
 		return nil, err
@@ -400,7 +400,7 @@ func (cc CommandConfig) parse() (*Command, error) {
 var validCheckName = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 
 func (p *PluginConfig) metricPlugin(name string) (*MetricPlugin, error) {
-	cmd, err := p.command("command")
+	cmd, err := p.command()
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +421,7 @@ func (p *PluginConfig) checkPlugin(name string) (*CheckPlugin, error) {
 	if !validCheckName.MatchString(name) {
 		return nil, errors.New("a check's name may hold only letters, digits, '-' and '_'")
 	}
-	cmd, err := p.command("command")
+	cmd, err := p.command()
 	if err != nil {
 		return nil, err
 	}

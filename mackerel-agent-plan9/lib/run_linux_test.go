@@ -55,20 +55,6 @@ func alive(pid int) bool {
 	return len(f) > 0 && f[0] != "Z"
 }
 
-// pids reads the pids a script wrote, one per line.
-func pids(t *testing.T, file string) []int {
-	b, _ := os.ReadFile(file)
-	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
 // A plugin that never ends is ended at its timeout with every process it
 // started; one that handles the signal and exits is reported as it
 // exited; one that ignores it is killed after the grace time.

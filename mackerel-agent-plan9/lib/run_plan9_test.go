@@ -6,8 +6,6 @@ package agent
 import (
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -47,20 +45,6 @@ func TestPlan9Functions(t *testing.T) {
 	}
 }
 
-func readPids(t *testing.T, file string) []int {
-	t.Helper()
-	b, _ := os.ReadFile(file)
-	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
 // gone waits a little for pid to leave /proc (a killed process may take a
 // moment).
 func gone(pid int) bool {
@@ -88,7 +72,7 @@ func TestPlan9TimeoutWithBackgroundChild(t *testing.T) {
 	if el > 2*time.Second+2*time.Second+3*time.Second {
 		t.Errorf("run returned after %v", el)
 	}
-	ps := readPids(t, file)
+	ps := pids(t, file)
 	if len(ps) != 2 {
 		t.Fatalf("pids %v", ps)
 	}
@@ -114,7 +98,7 @@ func TestPlan9BackgroundChildAfterExit(t *testing.T) {
 	if el > 2*time.Second+2*time.Second+3*time.Second {
 		t.Errorf("run returned after %v", el)
 	}
-	for _, p := range readPids(t, file) {
+	for _, p := range pids(t, file) {
 		if !gone(p) {
 			t.Errorf("pid %d still runs", p)
 		}
@@ -135,7 +119,7 @@ func TestPlan9IgnoresInterrupt(t *testing.T) {
 	if el < 3*time.Second || el > 2*time.Second+2*time.Second+3*time.Second {
 		t.Errorf("run returned after %v", el)
 	}
-	for _, p := range readPids(t, file) {
+	for _, p := range pids(t, file) {
 		if !gone(p) {
 			t.Errorf("pid %d still runs", p)
 		}

@@ -71,6 +71,8 @@ type Server struct {
 	nextID int
 	// Fail, when set, may answer a request with an error status instead.
 	Fail func(c Call) int
+	// RetryAfter, when set, is the Retry-After header of those answers.
+	RetryAfter string
 }
 
 func NewServer(t testing.TB, now func() time.Time) *Server {
@@ -158,6 +160,9 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.Fail != nil {
 		if s := f.Fail(c); s != 0 {
 			status = s
+			if f.RetryAfter != "" {
+				w.Header().Set("Retry-After", f.RetryAfter)
+			}
 			f.answer(w, status, map[string]any{"error": map[string]string{"message": http.StatusText(s)}})
 			return
 		}

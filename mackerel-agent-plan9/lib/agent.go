@@ -1,67 +1,64 @@
-// Package agent is mackerel-agent-plan9: a Mackerel agent for the Plan 9
-// or 9front host it runs on. Upstream's mackerel-agent does not build for
-// Plan 9; this one does what it does there, with its configuration file:
-// it registers the host (keeping its id in <root>/id), posts every minute
-// the system metrics that it reads from the kernel's files through
-// package sysmetrics and the values of the metric plugins it runs, runs
-// check plugins and reports their results, and keeps six hours of values
-// through an outage of the API.
+// Package agent is mackerel-agent-plan9: a Mackerel agent for Plan 9 and
+// 9front hosts. Upstream's mackerel-agent does not build for Plan 9; this
+// one does what it does there, with its configuration file: it registers
+// each watched host (keeping its id in a file), posts every minute the
+// system metrics it reads from the kernel's files and the values of the
+// metric plugins it runs, runs check plugins and reports their results,
+// and keeps six hours of values through an outage of the API.
 //
-// Everything time-driven happens in one loop (Agent.Run) on a Clock, so
-// that tests can run hours of it on a simulated clock; plugins, requests
-// and reads of the kernel's files run beside the loop and hand it their
-// results.
+// The work is cut along its seams: package config reads the
+// configuration, runner runs plugins, host collects one watched host,
+// queue holds what is to be sent and decides when, and api is the only
+// caller of Mackerel's API. This package ties them together in one loop
+// (Agent.Run) on a Clock, so that tests run hours of it on a simulated
+// clock; everything slow (plugins, requests, reads of the kernel's files)
+// runs beside the loop and hands it its result.
 package agent
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"math"
-	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/mackerelio/mackerel-client-go"
-
-	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/lib/sysmetrics"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/api"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/host"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/logger"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
 )
 
-// System is what the agent reads of its own host: sysmetrics.Collector,
-// with the host's specs.
-type System interface {
-	// Sample takes the five-second sample of the load and CPU figures.
-	Sample(ctx context.Context, now time.Time)
-	// Collect returns the system metrics of the interval since the last
-	// Collect, under Mackerel's own names.
-	Collect(ctx context.Context, now time.Time) map[string]float64
-	// Specs describes the host for its entry on Mackerel.
-	Specs(ctx context.Context) (HostSpecs, error)
-}
-
-// HostSpecs is the host's name, meta and interfaces.
-type HostSpecs = sysmetrics.HostSpecs
-
-// Intervals of the loop, as upstream.
+// Intervals and bounds of the loop.
 const (
-	SampleInterval      = 5 * time.Second
-	MetricsInterval     = time.Minute
-	SpecsInterval       = time.Hour
-	maxCollections      = 3
-	startTickGap        = 30 * time.Second
-	sampleTimeout       = 4 * time.Second
-	collectTimeout      = 50 * time.Second
-	defaultHTTPTimeout  = 30 * time.Second
-	specsRequestTimeout = time.Minute
+	SampleInterval  = 5 * time.Second
+	MetricsInterval = time.Minute
+	SpecsInterval   = time.Hour
+	// startTickGap: no tick at start when the minute's own comes this
+	// soon; two collections seconds apart would run every plugin twice.
+	startTickGap = 30 * time.Second
+	sampleTimeout  = 4 * time.Second
+	collectTimeout = 50 * time.Second
+	// drainTime is how long a stop may take to post what is queued.
+	drainTime = 30 * time.Second
+	// stopGrace bounds the wait for plugins ended at a stop.
+	stopGrace = 5 * time.Second
+	// registration retries back off from 3 s to a few minutes.
+	registerFirst = 3 * time.Second
+	registerLimit = 5 * time.Minute
+	// custom identifiers not found are looked up again hourly.
+	customRetry = time.Hour
+	// graph definitions that fail are tried this often before the
+	// plugins' values go without them.
+	defsTries = 3
 )
 
 // Options configure an Agent.
 type Options struct {
-	Config *Config
-	System System
+	Config *config.Config
+	// Hosts are the hosts to watch: one for the native agent.
+	Hosts []HostOptions
 	// Clock is the real clock when nil.
 	Clock Clock
 	// Log receives the log (standard error when nil).
@@ -69,59 +66,47 @@ type Options struct {
 	Version, Revision string
 	// HTTPTimeout bounds each API request (30 s, as upstream, when 0).
 	HTTPTimeout time.Duration
-	// KillAfter is how long a timed-out plugin has before it is killed
-	// (10 s when 0).
-	KillAfter time.Duration
+	// Runner runs plugins and checks (a zero runner.Runner when nil).
+	Runner Runner
+}
+
+// HostOptions is one host to watch: what package host needs, and where
+// its id is kept.
+type HostOptions struct {
+	host.Options
+	// IDFile keeps the host's id on Mackerel.
+	IDFile string
 }
 
 // Agent is one running agent.
 type Agent struct {
-	conf              *Config
-	api               *mackerel.Client
+	conf              *config.Config
+	api               *api.Client
 	clock             Clock
-	log               *logger
-	run               runner
-	sys               System
+	log               *logger.Logger
+	run               Runner
 	version, revision string
-	workdir           string
-	host              *mackerel.Host
-	customHosts       map[string]string
+	hosts             []*watched
 
 	// The loop's state, touched by the loop only.
 	events      chan func()
-	sysJobs     chan func()
 	done        chan struct{}
 	inflight    int
-	nextSample  time.Time
-	sampling    bool
-	nextTick    time.Time
-	collecting  int
-	nextSpecs   time.Time
-	graphDefsAt time.Time
-	graphDefsOn bool // the graph definitions are being sent
-	// graphDefsDone opens posting: values go after their definitions.
-	graphDefsDone bool
-	post          poster
-	checks        []*checkState
-	reports       []report
-	reportAt      time.Time
-	lastFlush     time.Time
-	reporting     bool
-	terminating   bool
-	deadline      time.Time
+	runCtx      context.Context // ends when the agent stops: plugins end
+	cancelRuns  context.CancelFunc
+	terminating bool
+	deadline    time.Time
+	fatal       error
+	// observe, when set, is called at every turn of the loop (tests).
+	observe func()
 }
 
 // New returns an agent for the configuration. It reaches nothing yet.
-// System may be nil for an agent that only retires its host.
 func New(o Options) (*Agent, error) {
 	if o.Config == nil {
 		return nil, errors.New("agent: no configuration")
 	}
-	a := &Agent{
-		conf: o.Config, clock: o.Clock, sys: o.System, version: o.Version, revision: o.Revision,
-		run:     runner{killAfter: o.KillAfter},
-		workdir: filepath.Join(o.Config.Root, "work"),
-	}
+	a := &Agent{conf: o.Config, clock: o.Clock, version: o.Version, revision: o.Revision, run: o.Runner}
 	if a.clock == nil {
 		a.clock = realClock{}
 	}
@@ -131,91 +116,87 @@ func New(o Options) (*Agent, error) {
 	if a.revision == "" {
 		a.revision = "unknown"
 	}
+	if a.run == nil {
+		a.run = &runner.Runner{}
+	}
 	w := o.Log
 	if w == nil {
 		w = os.Stderr
 	}
-	a.log = &logger{w: w, verbose: o.Config.Verbose, silent: o.Config.Silent}
-	api, err := mackerel.NewClientWithOptions(o.Config.Apikey, o.Config.Apibase, o.Config.Verbose)
+	a.log = logger.New(w, o.Config.Verbose, o.Config.Silent, nil)
+	c, err := api.New(api.Options{
+		APIKey: o.Config.Apikey, APIBase: o.Config.Apibase, UserAgent: a.UserAgent(),
+		Version: a.version, Revision: a.revision, Timeout: o.HTTPTimeout,
+		DisableKeepAlives: o.Config.DisableHTTPKeepAlive, Log: a.log,
+	})
 	if err != nil {
-		return nil, &ConfigError{File: o.Config.File, Key: "apibase", Msg: err.Error()}
+		return nil, &config.Error{File: o.Config.File, Key: "apibase", Msg: err.Error()}
 	}
-	api.UserAgent = a.userAgent()
-	api.AdditionalHeaders.Set("X-Agent-Version", a.version)
-	api.AdditionalHeaders.Set("X-Revision", a.revision)
-	api.PrioritizedLogger = a.log
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DisableKeepAlives = o.Config.DisableHTTPKeepAlive
-	api.HTTPClient.Transport = t
-	if o.HTTPTimeout > 0 {
-		api.HTTPClient.Timeout = o.HTTPTimeout
-	}
-	a.api = api
-	for _, n := range sortedKeys(o.Config.CheckPlugins) {
-		a.checks = append(a.checks, &checkState{p: o.Config.CheckPlugins[n]})
+	a.api = c
+	for _, ho := range o.Hosts {
+		a.hosts = append(a.hosts, a.newWatched(ho))
 	}
 	return a, nil
 }
 
-// Run registers or finds the host and then runs until term says stop:
-// on the first value from term it posts what is queued, for up to 30 s,
-// and returns; a second value makes it return at once.
+// UserAgent is what the agent calls itself in requests and host meta.
+func (a *Agent) UserAgent() string {
+	return fmt.Sprintf("mackerel-agent-plan9/%s (Revision %s)", a.version, a.revision)
+}
+
+// ErrUnposted is returned by Run when it stopped with values or reports
+// it could not post.
+var ErrUnposted = errors.New("stopped before everything was posted")
+
+// Run watches the hosts until term says stop: on the first value from
+// term it ends the plugins still running and posts what is queued, for up
+// to 30 s; a second value ends it at once. It returns nil when nothing was
+// left unposted, an error wrapping ErrUnposted when something was, and
+// another error when the agent cannot go on (the API refuses its key at
+// start, say).
 func (a *Agent) Run(term <-chan struct{}) error {
-	if a.sys == nil {
-		return errors.New("agent: no system to read")
+	a.events = make(chan func(), 64)
+	a.done = make(chan struct{})
+	a.runCtx, a.cancelRuns = context.WithCancel(context.Background())
+	defer a.cancelRuns()
+	now := a.clock.Now()
+	for _, w := range a.hosts {
+		w.start(now)
 	}
-	ctx := context.Background()
-	if err := os.MkdirAll(a.workdir, 0o755); err != nil {
-		return err
-	}
-	if err := a.prepareHost(ctx); err != nil {
-		return err
-	}
-	a.findCustomHosts(ctx)
-	a.log.Infof("Start: apibase = %s, hostName = %s, hostID = %s", a.conf.Apibase, a.host.Name, a.host.ID)
 	err := a.loop(term)
-	if st := a.conf.HostStatus.OnStop; err == nil && st != "" {
-		ctx, cancel := context.WithTimeout(ctx, defaultHTTPTimeout)
-		defer cancel()
-		if e := a.api.UpdateHostStatusContext(ctx, a.host.ID, st); e != nil {
-			a.log.Errorf("Failed to update the host status on stop: %v", apiErrorHint(e))
-		}
+	a.stopRuns()
+	close(a.done)
+	if err != nil {
+		return err
 	}
-	return err
+	a.hostStatusOnStop()
+	if n, r := a.unposted(); n+r > 0 {
+		a.log.Errorf("Stopping with %d values and %d check reports not posted", n, r)
+		return fmt.Errorf("%w: %d values and %d check reports", ErrUnposted, n, r)
+	}
+	return nil
 }
 
 func (a *Agent) loop(term <-chan struct{}) error {
-	a.events = make(chan func(), 64)
-	a.sysJobs = make(chan func(), 16)
-	a.done = make(chan struct{})
-	defer close(a.done)
-	go a.sysWorker()
-
-	now := a.clock.Now()
-	a.post.second = HostSecond(a.host.ID)
-	a.nextSample, a.nextTick, a.nextSpecs, a.lastFlush = now, now, now, now
-	// A tick at start, as upstream, unless the minute's own comes within
-	// startTickGap: two collections seconds apart would run every plugin
-	// twice at once (two runs of mackerel-plugin-plan9 race for its state
-	// file, which Plan 9's rename then refuses) and post a minute with no
-	// samples behind its CPU figures.
-	if b := now.Truncate(MetricsInterval).Add(MetricsInterval); b.Sub(now) < startTickGap {
-		a.nextTick = b
-	}
-	// As upstream: graph definitions, the first post and the first checks
-	// wait half the host's second, so that a fleet started together does
-	// not call the API at once.
-	a.graphDefsAt = now.Add(time.Duration(a.post.second/2) * time.Second)
-	for _, c := range a.checks {
-		c.next = a.graphDefsAt
-	}
 	for {
 		now := a.clock.Now()
-		a.runDue(now)
+		if a.fatal != nil {
+			return a.fatal
+		}
+		for _, w := range a.hosts {
+			w.runDue(now)
+		}
+		if a.observe != nil {
+			a.observe()
+		}
 		if a.terminating && a.drained(now) {
 			return nil
 		}
-		ch, stop := a.clock.Until(a.nextDue(), a.inflight > 0)
+		next := a.deadline
+		for _, w := range a.hosts {
+			next = soonest(next, w.nextDue(now))
+		}
+		ch, stop := a.clock.Until(next, a.inflight)
 		select {
 		case f := <-a.events:
 			a.inflight--
@@ -229,8 +210,8 @@ func (a *Agent) loop(term <-chan struct{}) error {
 			}
 			if a.terminating {
 				stop()
-				a.log.Warningf("Stopped again: leaving %d values unposted", a.queuedValues())
-				return errors.New("stopped before the queue was posted")
+				a.log.Warningf("Stopped again: ending at once")
+				return nil
 			}
 			a.terminate(a.clock.Now())
 		}
@@ -251,343 +232,106 @@ func (a *Agent) spawn(job func() func()) {
 	}()
 }
 
-// sysWorker reads the kernel's files for the loop, one job at a time: the
-// collector keeps the samples between them.
-func (a *Agent) sysWorker() {
-	for {
-		select {
-		case f := <-a.sysJobs:
-			f()
-		case <-a.done:
-			return
-		}
-	}
-}
-
-func (a *Agent) submitSys(f func()) bool {
-	select {
-	case a.sysJobs <- f:
-		return true
-	case <-a.done:
-		return false
-	}
-}
-
-// runDue starts what is due at now.
-func (a *Agent) runDue(now time.Time) {
-	if !a.terminating {
-		if !now.Before(a.nextSample) {
-			a.startSample()
-			for !a.nextSample.After(now) {
-				a.nextSample = a.nextSample.Add(SampleInterval)
-			}
-		}
-		if !now.Before(a.nextTick) {
-			a.startCollection(a.nextTick)
-			a.nextTick = now.Truncate(MetricsInterval).Add(MetricsInterval)
-		}
-		if !now.Before(a.nextSpecs) {
-			a.startSpecs()
-			a.nextSpecs = now.Add(SpecsInterval)
-		}
-		if !a.graphDefsDone && !a.graphDefsOn && !now.Before(a.graphDefsAt) {
-			a.startGraphDefs()
-		}
-		for _, c := range a.checks {
-			if !c.running && !now.Before(c.next) {
-				a.startCheck(c, now)
-			}
-		}
-	}
-	if a.post.inflight == 0 && !a.post.at.IsZero() && !now.Before(a.post.at) {
-		a.startPost()
-	}
-	if !a.reporting && len(a.reports) > 0 && !a.reportAt.IsZero() && !now.Before(a.reportAt) {
-		a.startReport()
-	}
-}
-
-// nextDue is when something next falls due.
-func (a *Agent) nextDue() time.Time {
-	var next time.Time
-	consider := func(t time.Time) {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
-	}
-	consider(a.post.at)
-	if len(a.reports) > 0 && !a.reporting {
-		consider(a.reportAt)
-	}
-	if a.terminating {
-		consider(a.deadline)
-		return next
-	}
-	consider(a.nextSample)
-	consider(a.nextTick)
-	consider(a.nextSpecs)
-	if !a.graphDefsDone && !a.graphDefsOn {
-		consider(a.graphDefsAt)
-	}
-	for _, c := range a.checks {
-		if !c.running {
-			consider(c.next)
-		}
-	}
-	return next
-}
-
-// terminate starts the stop: nothing new is collected, and the queue is
-// posted a second apart for up to 30 s.
+// terminate starts the stop: nothing new is collected, the plugins and
+// checks still running are ended, and the queues are posted a second
+// apart for up to 30 s.
 func (a *Agent) terminate(now time.Time) {
-	a.log.Infof("Stopping: posting %d queued values within %v", a.queuedValues(), drainTime)
+	n, r := a.unposted()
+	a.log.Infof("Stopping: posting %d queued values and %d check reports within %v", n, r, drainTime)
 	a.terminating = true
 	a.deadline = now.Add(drainTime)
-	a.graphDefsDone = true
-	a.post.state = postTerminating
-	if a.post.inflight == 0 {
-		a.post.at = time.Time{}
-		a.schedulePost()
-	}
-	if len(a.reports) > 0 && !a.reporting {
-		a.reportAt = now
+	a.cancelRuns()
+	for _, w := range a.hosts {
+		w.stop(now)
 	}
 }
 
 // drained says whether the stop may end: everything is posted, or the
 // time is up.
 func (a *Agent) drained(now time.Time) bool {
-	if len(a.post.queue) == 0 && len(a.reports) == 0 && !a.reporting {
-		return true
+	if a.deadline.Sub(now) > drainTime {
+		a.deadline = now.Add(drainTime) // the clock stepped back
 	}
 	if !now.Before(a.deadline) {
-		a.log.Errorf("Stopping with %d values and %d check reports not posted", a.queuedValues(), len(a.reports))
 		return true
 	}
-	return false
-}
-
-func (a *Agent) queuedValues() int {
-	n := 0
-	for _, b := range a.post.queue {
-		n += len(b.values)
-	}
-	return n
-}
-
-func (a *Agent) startSample() {
-	if a.sampling {
-		return // the last sample has not finished; skip this one
-	}
-	a.sampling = true
-	a.inflight++
-	ok := a.submitSys(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), sampleTimeout)
-		defer cancel()
-		a.sys.Sample(ctx, a.clock.Now())
-		select {
-		case a.events <- func() { a.sampling = false }:
-		case <-a.done:
+	for _, w := range a.hosts {
+		if !w.drained() {
+			return false
 		}
-	})
-	if !ok {
-		a.inflight--
+	}
+	return true
+}
+
+func (a *Agent) unposted() (values, reports int) {
+	for _, w := range a.hosts {
+		values += w.metrics.Len()
+		reports += w.reports.Len()
+	}
+	return values, reports
+}
+
+// stopRuns ends every plugin and check still running, and waits a
+// little for them to be gone, so that the agent leaves nothing behind.
+func (a *Agent) stopRuns() {
+	a.cancelRuns()
+	a.run.KillAll()
+	deadline := time.Now().Add(stopGrace)
+	for a.run.Running() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := a.run.Running(); n > 0 {
+		a.log.Warningf("%d plugins or checks did not end after they were killed", n)
 	}
 }
 
-// startCollection collects the minute of tick: the system metrics and
-// every metric plugin's values, in parallel, into one batch.
-func (a *Agent) startCollection(tick time.Time) {
-	if a.collecting >= maxCollections {
-		a.log.Warningf("%d collections are still running; skipping the one of %s", a.collecting, tick.Format(time.RFC3339))
+// hostStatusOnStop sets [host_status] on_stop on every registered host.
+func (a *Agent) hostStatusOnStop() {
+	st := a.conf.HostStatus.OnStop
+	if st == "" {
 		return
 	}
-	a.collecting++
-	plugins := a.conf.MetricPlugins
-	a.spawn(func() func() {
-		sysc := make(chan map[string]float64, 1)
-		if !a.submitSys(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
-			defer cancel()
-			// The time of the reading, not of the tick: the collector
-			// matches it against the processes' real times, and a
-			// machine that stalled reads late.
-			sysc <- a.sys.Collect(ctx, a.clock.Now())
-		}) {
-			return nil
+	for _, w := range a.hosts {
+		if w.id == "" {
+			continue
 		}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		b := &batch{tick: tick}
-		for _, n := range sortedKeys(plugins) {
-			p := plugins[n]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				vals := a.pluginValues(p, tick)
-				hostID, ok := a.hostFor(p.CustomIdentifier)
-				if !ok {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, v := range vals {
-					t := tick.Unix()
-					if v.Time != 0 {
-						t = v.Time
-					}
-					b.values = append(b.values, &mackerel.HostMetricValue{HostID: hostID, MetricValue: &mackerel.MetricValue{Name: v.Name, Time: t, Value: v.Value}})
-				}
-			}()
+		ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
+		if err := a.api.UpdateHostStatus(ctx, w.id, st); err != nil {
+			w.log.Errorf("Failed to update the host status on stop: %v", err)
 		}
-		wg.Wait()
-		var sys map[string]float64
-		select {
-		case sys = <-sysc:
-		case <-a.done:
-			return nil
-		}
-		for _, n := range sortedKeys(sys) {
-			v := sys[n]
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				a.log.Warningf("Invalid value: %s = %v is not sent", n, v)
-				continue
-			}
-			if a.ignoredSystemMetric(n) {
-				continue
-			}
-			b.values = append(b.values, &mackerel.HostMetricValue{HostID: a.host.ID, MetricValue: &mackerel.MetricValue{Name: n, Time: tick.Unix(), Value: v}})
-		}
-		return func() {
-			a.collecting--
-			a.log.Debugf("Enqueuing %d values of %s", len(b.values), tick.Format(time.RFC3339))
-			a.enqueue(b)
-		}
-	})
+		cancel()
+	}
 }
 
-// ignoredSystemMetric applies [interfaces] and [filesystems] ignore to
-// interface.NAME.* and filesystem.NAME.*.
-func (a *Agent) ignoredSystemMetric(name string) bool {
-	f := strings.Split(name, ".")
-	if len(f) < 3 {
-		return false
+// Retire retires the host whose id file is named, and deletes the file.
+func (a *Agent) Retire(ctx context.Context, idFile string) error {
+	id, err := loadHostID(idFile)
+	if err != nil {
+		return err
 	}
-	switch f[0] {
-	case "interface":
-		return a.conf.Interfaces.Ignore != nil && a.conf.Interfaces.Ignore.MatchString(f[1])
-	case "filesystem":
-		return a.conf.Filesystems.Ignore != nil && a.conf.Filesystems.Ignore.MatchString(f[1])
-	}
-	return false
-}
-
-// pluginEnv is what the agent adds to a plugin's environment, after the
-// configuration's env: a work directory under root for plugins' state
-// files, unless the environment names one.
-func (a *Agent) pluginEnv(cmd Command, extra ...string) []string {
-	set := os.Getenv(envPluginWorkdir) != ""
-	for _, e := range cmd.Env {
-		set = set || strings.HasPrefix(e, envPluginWorkdir+"=")
-	}
-	if !set {
-		extra = append(extra, envPluginWorkdir+"="+a.workdir)
-	}
-	return extra
-}
-
-// pluginValues runs a metric plugin for its values. A plugin that fails or
-// prints lines it should not costs its own values only, with a log line.
-func (a *Agent) pluginValues(p *MetricPlugin, now time.Time) []metricValue {
-	res := a.run.run(p.Command, a.pluginEnv(p.Command, envPluginMeta+"=")...)
-	if res.Stderr != "" {
-		a.log.Infof("command %s outputted to STDERR: %q", p.Command, res.Stderr)
-	}
-	if res.Err != nil {
-		a.log.Errorf("Failed to execute command %s (skip these metrics): %v", p.Command, res.Err)
-		return nil
-	}
-	if res.Truncated {
-		a.log.Warningf("plugin %s printed more than %d bytes; the rest was dropped", p.Name, MaxStdout)
-	}
-	vals, bad, first := parseValues(p, res.Stdout, a.clock.Now())
-	if bad > 0 {
-		a.log.Warningf("plugin %s: %d lines left out; the first: %s", p.Name, bad, first)
-	}
-	return vals
-}
-
-// graphDefs runs every metric plugin for its graph definitions.
-func (a *Agent) graphDefs() []*mackerel.GraphDefsParam {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var all []*mackerel.GraphDefsParam
-	for _, n := range sortedKeys(a.conf.MetricPlugins) {
-		p := a.conf.MetricPlugins[n]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res := a.run.run(p.Command, a.pluginEnv(p.Command, envPluginMeta+"=1")...)
-			if res.Err != nil {
-				a.log.Errorf("Failed to fetch meta information from plugin %s; seems that the plugin has a bug: %v", p.Name, res.Err)
-				return
-			}
-			defs, bad, err := parseGraphDefs(res.Stdout)
-			switch {
-			case errors.Is(err, errNoMeta):
-				a.log.Debugf("plugin %s: %v", p.Name, err)
-			case err != nil:
-				a.log.Errorf("Failed to fetch meta information from plugin %s; seems that the plugin has a bug: %v", p.Name, err)
-			}
-			for _, b := range bad {
-				a.log.Warningf("plugin %s: %s; that graph is not defined", p.Name, b)
-			}
-			mu.Lock()
-			all = append(all, defs...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return all
-}
-
-// startGraphDefs sends every plugin's graph definitions, once, as
-// upstream: one request, not retried.
-func (a *Agent) startGraphDefs() {
-	a.graphDefsOn = true
-	a.spawn(func() func() {
-		defs := a.graphDefs()
-		var err error
-		if len(defs) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), specsRequestTimeout)
-			err = a.api.CreateGraphDefsContext(ctx, defs)
-			cancel()
+	var b backoff
+	b.first, b.limit = registerFirst, registerLimit
+	for try := 1; ; try++ {
+		err = a.api.RetireHost(ctx, id)
+		if err == nil || try == 5 || api.Classify(err) == api.KeyRefused || api.Status(err) == 404 {
+			break
 		}
-		return func() {
-			if err != nil {
-				a.log.Errorf("Failed to create graphdefs: %v", apiErrorHint(err))
-			}
-			a.graphDefsOn, a.graphDefsDone = false, true
-			a.schedulePost()
-		}
-	})
+		a.log.Warningf("%v", err)
+		a.sleep(b.failed(a.clock.Now(), api.RetryAfter(err)))
+	}
+	if err != nil {
+		return fmt.Errorf("retiring the host %s failed: %v", id, err)
+	}
+	a.log.Infof("This host (hostID: %s) has been retired.", id)
+	if err := os.Remove(idFile); err != nil {
+		a.log.Warningf("Failed to remove the host id file: %v", err)
+	}
+	return nil
 }
 
-// startSpecs sends the host's specs, as at start and every hour.
-func (a *Agent) startSpecs() {
-	a.spawn(func() func() {
-		ctx, cancel := context.WithTimeout(context.Background(), specsRequestTimeout)
-		defer cancel()
-		param, err := a.hostParam(ctx)
-		if err == nil {
-			_, err = a.api.UpdateHostContext(ctx, a.host.ID, (*mackerel.UpdateHostParam)(param))
-		}
-		return func() {
-			if err != nil {
-				a.log.Errorf("Error while updating host specs: %v", apiErrorHint(err))
-			} else {
-				a.log.Debugf("Host specs sent.")
-			}
-		}
-	})
+// sleep waits d on the agent's clock.
+func (a *Agent) sleep(d time.Duration) {
+	ch, stop := a.clock.Until(a.clock.Now().Add(d), 0)
+	defer stop()
+	<-ch
 }

@@ -83,7 +83,7 @@ memo = "always OK"
 	if len(param.Interfaces) != 1 || param.Interfaces[0].MacAddress != "52:54:00:12:34:56" {
 		t.Errorf("interfaces %+v", param.Interfaces)
 	}
-	id, err := os.ReadFile(conf.idFile())
+	id, err := os.ReadFile(conf.IDFile())
 	if err != nil || string(id) != "H001" {
 		t.Errorf("id file %q %v", id, err)
 	}
@@ -109,7 +109,7 @@ memo = "always OK"
 		t.Errorf("graph defs %s", defs[0].Body)
 	}
 
-	sec := HostSecond("H001")
+	sec := queue.HostSecond("H001")
 	posts := api.Calls("POST", "/api/v0/tsdb")
 	if len(posts) < 5 {
 		t.Fatalf("%d posts in 5 minutes: %s", len(posts), log.String())
@@ -157,7 +157,7 @@ func TestIDFileReused(t *testing.T) {
 	id := api.AddHost("gnot", "")
 	conf := testConfig(t, api, "")
 	os.MkdirAll(conf.Root, 0o755)
-	os.WriteFile(conf.idFile(), []byte(id+"\n"), 0o644)
+	os.WriteFile(conf.IDFile(), []byte(id+"\n"), 0o644)
 	a, log := newTestAgent(t, conf, &fakeSystem{}, clock)
 	if err := runFor(t, a, clock, t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err, log.String())
@@ -168,7 +168,7 @@ func TestIDFileReused(t *testing.T) {
 	if n := len(api.Calls("GET", "/api/v0/hosts/"+id)); n != 1 {
 		t.Errorf("%d lookups of the host", n)
 	}
-	if b, _ := os.ReadFile(conf.idFile()); string(b) != id {
+	if b, _ := os.ReadFile(conf.IDFile()); string(b) != id {
 		t.Errorf("id file rewritten as %q", b)
 	}
 	for _, v := range api.Posted(t) {
@@ -186,10 +186,10 @@ func TestIDFileProblems(t *testing.T) {
 	conf := testConfig(t, api, "")
 	os.MkdirAll(conf.Root, 0o755)
 	for _, tt := range []struct{ content, want string }{
-		{"HGONE", "Mackerel knows no host HGONE, which " + conf.idFile() + " names: it was retired, or belongs to another organization than the API key's; delete " + conf.idFile() + " to register this host anew"},
-		{"\n", "the host id file " + conf.idFile() + ` holds "\n", not a host id: delete it to register this host anew`},
+		{"HGONE", "Mackerel knows no host HGONE, which " + conf.IDFile() + " names: it was retired, or belongs to another organization than the API key's; delete " + conf.IDFile() + " to register this host anew"},
+		{"\n", "the host id file " + conf.IDFile() + ` holds "\n", not a host id: delete it to register this host anew`},
 	} {
-		os.WriteFile(conf.idFile(), []byte(tt.content), 0o644)
+		os.WriteFile(conf.IDFile(), []byte(tt.content), 0o644)
 		a, _ := newTestAgent(t, conf, &fakeSystem{}, clock)
 		err := a.Run(make(chan struct{}))
 		if err == nil || err.Error() != tt.want {
@@ -200,7 +200,7 @@ func TestIDFileProblems(t *testing.T) {
 		t.Errorf("posted %d times", n)
 	}
 	// A wrong API key: the 401 stops registration at once, not after 20 tries.
-	os.Remove(conf.idFile())
+	os.Remove(conf.IDFile())
 	api.Fail = func(c mackereltest.Call) int { return http.StatusUnauthorized }
 	a, _ := newTestAgent(t, conf, &fakeSystem{}, clock)
 	start := clock.Now()
@@ -251,7 +251,7 @@ func TestOutageLosesNothing(t *testing.T) {
 			t.Fatalf("batches out of order or repeated: %v", seq)
 		}
 	}
-	if !strings.Contains(log.String(), "Failed to post metrics value (will retry)") {
+	if !strings.Contains(log.String(), "Failed to send metrics (will retry)") {
 		t.Errorf("the failures were not logged:\n%s", log.String())
 	}
 }

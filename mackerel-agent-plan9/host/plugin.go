@@ -1,4 +1,4 @@
-package agent
+package host
 
 import (
 	"bufio"
@@ -13,13 +13,10 @@ import (
 	"time"
 
 	"github.com/mackerelio/mackerel-client-go"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
 )
 
-// The environment a metric plugin sees, as upstream sets it.
-const (
-	envPluginMeta    = "MACKEREL_AGENT_PLUGIN_META"
-	envPluginWorkdir = "MACKEREL_PLUGIN_WORKDIR"
-)
 
 // allowTimeWindow is how far a plugin's own timestamp may be from the
 // agent's clock with use_plugin_timestamp.
@@ -42,7 +39,7 @@ var validMetricKey = regexp.MustCompile(`^[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*$`)
 // parseValues reads a plugin's output: "name value time" lines, split on
 // any run of blanks, as upstream reads them. Lines it cannot use are left
 // out; bad says how many and quotes the first.
-func parseValues(p *MetricPlugin, out string, now time.Time) (vals []metricValue, bad int, first string) {
+func parseValues(p *config.MetricPlugin, out string, now time.Time) (vals []metricValue, bad int, first string) {
 	seen := map[string]int{}
 	note := func(n int, line, why string) {
 		bad++
@@ -178,6 +175,19 @@ func parseGraphDefs(out string) (defs []*mackerel.GraphDefsParam, bad []string, 
 			defs = append(defs, d)
 		}
 	}
-	sort.Slice(defs, func(i, j int) bool { return defs[i].Name < defs[j].Name })
+	sortDefs(defs)
 	return defs, bad, nil
+}
+
+func sortDefs(defs []*mackerel.GraphDefsParam) {
+	sort.Slice(defs, func(i, j int) bool { return defs[i].Name < defs[j].Name })
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

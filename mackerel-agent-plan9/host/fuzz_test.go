@@ -1,4 +1,4 @@
-package agent
+package host
 
 import (
 	"math"
@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
-)
+	)
 
 func seed(t testing.TB, name string) string {
 	b, err := os.ReadFile("testdata/" + name)
@@ -21,7 +20,7 @@ func seed(t testing.TB, name string) string {
 // The seeds parse as the plugin meant them: every line a value, every
 // graph defined.
 func TestSeedsParse(t *testing.T) {
-	vals, bad, first := parseValues(&MetricPlugin{}, seed(t, "plugin-values.txt"), time.Now())
+	vals, bad, first := parseValues(&config.MetricPlugin{}, seed(t, "plugin-values.txt"), time.Now())
 	if len(vals) != 67 || bad != 0 {
 		t.Errorf("%d values, %d bad (%s)", len(vals), bad, first)
 	}
@@ -40,7 +39,7 @@ func FuzzParseValues(f *testing.F) {
 	now := time.Unix(1795341660, 0)
 	name := regexp.MustCompile(`^custom\.[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*$`)
 	f.Fuzz(func(t *testing.T, out string, ts bool) {
-		p := &MetricPlugin{UsePluginTimestamp: ts}
+		p := &config.MetricPlugin{UsePluginTimestamp: ts}
 		vals, bad, first := parseValues(p, out, now)
 		if len(vals)+bad > strings.Count(out, "\n")+1 {
 			t.Fatalf("%d values and %d bad from %d lines", len(vals), bad, strings.Count(out, "\n")+1)
@@ -79,55 +78,6 @@ func FuzzParseGraphDefs(f *testing.F) {
 				if !strings.HasPrefix(m.Name, d.Name+".") || !graph.MatchString(m.Name) || strings.Count(m.Name, "#") > 1 {
 					t.Fatalf("kept metric %+v of %s", m, d.Name)
 				}
-			}
-		}
-	})
-}
-
-// Any exit string gives a code of 0 or more, or -1 for no number.
-func FuzzParseExitString(f *testing.F) {
-	for _, s := range []string{"", "rc 12: check-plan9 34: 2", "x 1: |2", "sleep 5: sys: trap: fault read"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, msg string) {
-		if n := parseExitString(msg); n < -1 {
-			t.Fatalf("%q: %d", msg, n)
-		}
-	})
-}
-
-// Any configuration file loads or fails with an error naming the file;
-// unknown keys are named in valid UTF-8.
-func FuzzLoadConfig(f *testing.F) {
-	f.Add("apikey = \"k\"\n[plugin.metrics.x]\ncommand = [\"a\", \"b\"]\ninclude_pattern = '^x'\n")
-	f.Add("apikey = \"k\"\n[plugin.checks.c]\ncommand = \"exit 2\"\ncheck_interval = \"5m\"\naction = { command = \"true\" }\n")
-	f.Add("apikye = 1\n[plugins.x]\n")
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, body string) {
-		file := dir + "/agent.conf"
-		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		c, unexpected, err := LoadConfig(file, false)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), file) {
-				t.Fatalf("error without the file: %v", err)
-			}
-			return
-		}
-		for _, u := range unexpected {
-			if !utf8.ValidString(u.String()) && utf8.ValidString(body) {
-				t.Fatalf("%q", u)
-			}
-		}
-		for _, p := range c.MetricPlugins {
-			if p.Command.Timeout <= 0 || (p.Command.Shell == "") == (len(p.Command.Args) == 0) {
-				t.Fatalf("plugin %+v", p)
-			}
-		}
-		for _, p := range c.CheckPlugins {
-			if p.Interval < time.Minute || p.Interval > time.Hour {
-				t.Fatalf("check interval %v", p.Interval)
 			}
 		}
 	})

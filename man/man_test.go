@@ -54,7 +54,8 @@ func init() {
 // reads otherwise than groff: one inside an argument (groff takes it as
 // it is; Plan 9's alternating-font macros pass their arguments on quoted,
 // so it ends one), or a doubled one inside a quoted argument (groff's
-// way of writing a quote there). \(dq is a quote to both.
+// way of writing a quote there). Plan 9's nroff knows no \(dq either: a
+// quote goes on a text line, in \fB...\fR when it is to be bold.
 func quotes(args string) string {
 	for i := 0; i < len(args); {
 		switch {
@@ -67,7 +68,7 @@ func quotes(args string) string {
 			}
 			i += end + 2
 			if i < len(args) && args[i] != ' ' && args[i] != '\t' {
-				return "a quote inside a quoted argument; write \\(dq"
+				return "a quote inside a quoted argument; put it on a text line"
 			}
 		default:
 			for i < len(args) && args[i] != ' ' && args[i] != '\t' {
@@ -75,7 +76,7 @@ func quotes(args string) string {
 				case '\\':
 					i++
 				case '"':
-					return "a quote inside an argument; write \\(dq"
+					return "a quote inside an argument; put it on a text line"
 				}
 				i++
 			}
@@ -96,20 +97,44 @@ func TestPlan9Macros(t *testing.T) {
 		}
 		sc := bufio.NewScanner(f)
 		for n := 1; sc.Scan(); n++ {
-			m := macroCall.FindStringSubmatch(sc.Text())
+			line := sc.Text()
+			if strings.Contains(line, `\(dq`) {
+				t.Errorf("%s:%d: Plan 9's nroff prints \\(dq as dq; put a quote on a text line", p, n)
+			}
+			m := macroCall.FindStringSubmatch(line)
 			if m == nil || strings.ToLower(m[1]) == m[1] {
 				continue
 			}
 			if !portable[m[1]] {
 				t.Errorf("%s:%d: .%s is not a macro of both groff's and Plan 9's man", p, n, m[1])
 			}
-			if err := quotes(sc.Text()[len(m[0]):]); err != "" {
+			if err := quotes(line[len(m[0]):]); err != "" {
 				t.Errorf("%s:%d: %s", p, n, err)
 			}
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestQuotes(t *testing.T) {
+	for _, tt := range []struct {
+		args string
+		bad  bool
+	}{
+		{` verbose ", " silent`, false},
+		{` "name value time" ,`, false},
+		{` ( '' " within it is a quote), as " rc " splits`, false},
+		{` "unterminated runs to the end`, false},
+		{` a\"b`, false}, // \" starts a comment, not an argument's quote
+		{` ["plan9:cpu"]`, true},
+		{` [host."x"] );`, true},
+		{` "a""b"`, true},
+	} {
+		if got := quotes(tt.args) != ""; got != tt.bad {
+			t.Errorf("%q: %v", tt.args, got)
 		}
 	}
 }

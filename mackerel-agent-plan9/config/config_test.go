@@ -340,3 +340,22 @@ func TestLevenshtein(t *testing.T) {
 		}
 	}
 }
+
+// Every configuration the README shows loads, with no unknown key.
+func TestREADMEConfigurations(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(b), "```toml\n")[1:]
+	if len(blocks) < 3 {
+		t.Fatalf("%d toml blocks", len(blocks))
+	}
+	for _, blk := range blocks {
+		body, _, _ := strings.Cut(blk, "```")
+		_, unexpected, err := Load(writeConf(t, body), false)
+		if err != nil || len(unexpected) > 0 {
+			t.Errorf("%v %v in\n%s", err, unexpected, body)
+		}
+	}
+}

@@ -102,6 +102,11 @@ type Host struct {
 	Checks      []HostCheck
 	Timeout     time.Duration // for each dial and each reading
 	Consoles    []fsspace.Spec
+	// AuthKey is the file of the dp9ik key for an rcpu! address (an
+	// absolute path: a relative one is taken from the configuration
+	// file's directory); AuthServer is the auth server's address, ""
+	// for p9auth.DOMAIN. Both are "" for plain 9P.
+	AuthKey, AuthServer string
 }
 
 // HostCheck is one line of a host's checks, run in-process.

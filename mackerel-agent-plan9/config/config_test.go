@@ -21,14 +21,19 @@ func writeConf(t *testing.T, body string) string {
 }
 
 // loadTestdata loads testdata/name from a copy only its owner can read
-// (a checkout's files are as the umask made them).
+// (a checkout's files are as the umask made them), with the dp9ik key
+// file its hosts name beside it.
 func loadTestdata(t *testing.T, name string) *Config {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, unexpected, err := Load(writeConf(t, string(b)), true)
+	f := writeConf(t, string(b))
+	if err := os.WriteFile(filepath.Join(filepath.Dir(f), "dp9ik.key"), []byte("key proto=dp9ik dom=example.org user=mon !password=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, unexpected, err := Load(f, true)
 	if err != nil || len(unexpected) > 0 {
 		t.Fatalf("%s: %v %v", name, err, unexpected)
 	}
@@ -353,7 +358,12 @@ func TestREADMEConfigurations(t *testing.T) {
 	}
 	for _, blk := range blocks {
 		body, _, _ := strings.Cut(blk, "```")
-		_, unexpected, err := Load(writeConf(t, body), false)
+		f := writeConf(t, body)
+		// The key file its rcpu host names.
+		if err := os.WriteFile(filepath.Join(filepath.Dir(f), "mon.key"), []byte("key\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, unexpected, err := Load(f, false)
 		if err != nil || len(unexpected) > 0 {
 			t.Errorf("%v %v in\n%s", err, unexpected, body)
 		}

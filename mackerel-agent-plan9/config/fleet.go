@@ -3,7 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +20,9 @@ import (
 // and that a shell or rc needs no quotes for.
 var validHostName = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_.]{0,63}$`)
 
-func resolveHost(name string, t *hostTable) (*Host, error) {
+// resolveHost checks and resolves the table t of host name, defined in
+// file.
+func resolveHost(file, name string, t *hostTable) (*Host, error) {
 	if !validHostName.MatchString(name) {
 		return nil, fmt.Errorf("the name %q is not a directory name the agent can keep the host's state under: up to 64 letters, digits, '-', '_' and '.', beginning with a letter or digit", name)
 	}
@@ -27,10 +32,15 @@ func resolveHost(name string, t *hostTable) (*Host, error) {
 	if err := checkAddress(t.Address); err != nil {
 		return nil, fmt.Errorf("address: %v", err)
 	}
+	key, err := checkAuth(file, t)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkRoles(t.Roles); err != nil {
 		return nil, fmt.Errorf("roles: %v", err)
 	}
-	h := &Host{Name: name, Address: t.Address, DisplayName: t.DisplayName, Roles: t.Roles, Timeout: DefaultHostTimeout}
+	h := &Host{Name: name, Address: t.Address, DisplayName: t.DisplayName, Roles: t.Roles, Timeout: DefaultHostTimeout,
+		AuthKey: key, AuthServer: t.AuthServer}
 	if t.Timeout != nil {
 		h.Timeout = time.Duration(*t.Timeout)
 		if h.Timeout < MinHostTimeout || h.Timeout > MaxHostTimeout {
@@ -53,34 +63,89 @@ func resolveHost(name string, t *hostTable) (*Host, error) {
 		seen[c.Name] = line
 		h.Checks = append(h.Checks, c)
 	}
-	var err error
 	if h.Consoles, err = parseConsoles(t.Consoles); err != nil {
 		return nil, fmt.Errorf("consoles: %v", err)
 	}
 	return h, nil
 }
 
-// checkAddress accepts the addresses a fleet host can be read at: what
-// --9p takes (tcp!host!port, host:port) and rcpu!host[!port], the
-// authenticated transport of issue 18, whose keys (a credentials file,
-// the auth server) are checked here too once that transport names them.
+// Ports of the rcpu transport's services, by their names in Plan 9's
+// /lib/ndb/common.
+const (
+	rcpuPort   = "17019"
+	ticketPort = "567"
+)
+
+// checkAddress accepts the addresses a fleet host can be read at, as
+// --9p takes them: a plain 9P export (tcp!host!port, host!port, host:port,
+// host) or rcpu!ADDR, the host's rcpu service, ADDR in the same forms.
 func checkAddress(addr string) error {
 	if rest, ok := strings.CutPrefix(addr, "rcpu!"); ok {
-		host, port, _ := strings.Cut(rest, "!")
-		if host == "" || strings.Contains(port, "!") {
+		if rest == "" {
 			return fmt.Errorf("%q is not rcpu!host or rcpu!host!port", addr)
 		}
-		if port != "" && port != "rcpu" {
-			if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-				return fmt.Errorf("%q: the port %q is not a number from 1 to 65535", addr, port)
-			}
-		}
-		return nil
+		return checkDialString(addr, rest, "rcpu", rcpuPort)
 	}
-	if _, err := ninep.ParseAddr(addr); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "9P: "))
+	return checkDialString(addr, addr, "", "")
+}
+
+// checkDialString checks s, the dial-string part of addr, as the 9P
+// client parses it, with the service name svc standing for port.
+func checkDialString(addr, s, svc, port string) error {
+	if svc != "" {
+		if h, ok := strings.CutSuffix(s, "!"+svc); ok {
+			s = h + "!" + port
+		}
+	}
+	if _, err := ninep.ParseAddr(s); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "9P: ")
+		if s != addr {
+			msg = strings.Replace(msg, strconv.Quote(s), strconv.Quote(addr), 1)
+		}
+		return errors.New(msg)
 	}
 	return nil
+}
+
+// checkAuth checks the rcpu keys of t, defined in file, and returns the
+// key file's path. An rcpu address needs the key; plain 9P takes neither.
+// The key file must be a regular file that only its owner can read, as
+// the transport requires; that it holds a dp9ik key is the transport's to
+// say.
+func checkAuth(file string, t *hostTable) (key string, err error) {
+	if !strings.HasPrefix(t.Address, "rcpu!") {
+		if t.AuthKey != "" || t.AuthServer != "" {
+			return "", errors.New("auth_key and auth_server are for rcpu! addresses only")
+		}
+		return "", nil
+	}
+	if t.AuthKey == "" {
+		return "", errors.New("auth_key is missing: an rcpu address needs the file of the dp9ik key (key proto=dp9ik dom=DOMAIN user=USER !password=…)")
+	}
+	if t.AuthServer != "" {
+		if err := checkDialString(t.AuthServer, t.AuthServer, "ticket", ticketPort); err != nil {
+			return "", fmt.Errorf("auth_server: %v", err)
+		}
+	}
+	key = t.AuthKey
+	if !filepath.IsAbs(key) {
+		key = filepath.Join(filepath.Dir(file), key)
+	}
+	fi, err := os.Stat(key)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("auth_key: %s: %v", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("auth_key: %s is not a regular file", key)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return "", fmt.Errorf("auth_key: %s: mode %04o: others can read or change the key; chmod 600 %s", key, perm, key)
+	}
+	return key, nil
 }
 
 // splitCheck splits a check line into words as Plan 9's tokenize(2)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,8 +33,12 @@ func TestFleet(t *testing.T) {
 		fs.Checks[0].Name != "procs-name-fossil-min-1" || fs.Checks[1].Name != "uptime" {
 		t.Errorf("fs-1 %+v", fs)
 	}
-	if a := c.Hosts["auth.example.org"]; a.Address != "rcpu!auth.example.org" || a.Timeout != 30*time.Second || a.Checks != nil {
+	if a := c.Hosts["auth.example.org"]; a.Address != "rcpu!auth.example.org" || a.Timeout != 30*time.Second || a.Checks != nil ||
+		a.AuthKey != filepath.Join(filepath.Dir(c.File), "dp9ik.key") || a.AuthServer != "tcp!auth.example.org!ticket" {
 		t.Errorf("auth %+v", a)
+	}
+	if g.AuthKey != "" || g.AuthServer != "" {
+		t.Errorf("plain 9P with a key: %+v", g)
 	}
 	if got := c.HostDir("gnot"); got != "/var/lib/mackerel-agent-plan9/hosts/gnot" {
 		t.Errorf("HostDir %s", got)
@@ -73,9 +79,17 @@ func TestFleetErrors(t *testing.T) {
 		{"[host.gnot]\naddress = \"gnot:99999\"\n", `: host.gnot: address: "gnot:99999": bad port "99999"`},
 		{"[host.gnot]\naddress = \"tcp!a!b!c\"\n", `: host.gnot: address: "tcp!a!b!c" is not a dial string`},
 		{"[host.gnot]\naddress = \"rcpu!\"\n", `: host.gnot: address: "rcpu!" is not rcpu!host or rcpu!host!port`},
-		{"[host.gnot]\naddress = \"rcpu!gnot!1!2\"\n", `: host.gnot: address: "rcpu!gnot!1!2" is not rcpu!host or rcpu!host!port`},
-		{"[host.gnot]\naddress = \"rcpu!gnot!0\"\n", `: host.gnot: address: "rcpu!gnot!0": the port "0" is not a number from 1 to 65535`},
-		{"[host.gnot]\naddress = \"rcpu!gnot!ssh\"\n", `: host.gnot: address: "rcpu!gnot!ssh": the port "ssh" is not a number`},
+		{"[host.gnot]\naddress = \"rcpu!gnot!1!2\"\n", `: host.gnot: address: "rcpu!gnot!1!2": network "gnot" is not tcp`},
+		{"[host.gnot]\naddress = \"rcpu!a!b!c!d\"\n", `: host.gnot: address: "rcpu!a!b!c!d" is not a dial string such as tcp!host!564`},
+		{"[host.gnot]\naddress = \"rcpu!gnot!ssh\"\n", `: host.gnot: address: "rcpu!gnot!ssh": unknown service "ssh"`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\n", `: host.gnot: auth_key is missing: an rcpu address needs the file of the dp9ik key`},
+		{"[host.gnot]\naddress = \"tcp!gnot!564\"\nauth_key = \"/k\"\n", `: host.gnot: auth_key and auth_server are for rcpu! addresses only`},
+		{"[host.gnot]\naddress = \"gnot\"\nauth_server = \"auth\"\n", `: host.gnot: auth_key and auth_server are for rcpu! addresses only`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"none.key\"\n", `: host.gnot: auth_key: ` + filepath.Join("DIR", "none.key") + `: no such file or directory`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"open.key\"\n", `: host.gnot: auth_key: ` + filepath.Join("DIR", "open.key") + `: mode 0644: others can read or change the key; chmod 600 ` + filepath.Join("DIR", "open.key")},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \".\"\n", `: host.gnot: auth_key: DIR is not a regular file`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"ok.key\"\nauth_server = \"udp!auth!567\"\n", `: host.gnot: auth_server: "udp!auth!567": network "udp" is not tcp`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"ok.key\"\nauth_server = \"auth!kerberos\"\n", `: host.gnot: auth_server: "auth!kerberos": unknown service "kerberos"`},
 		{"[host.gnot]\naddress = \"gnot\"\nroles = [\"cpu\"]\n", `: host.gnot: roles: "cpu" is not service:role`},
 		{"[host.gnot]\naddress = \"gnot\"\ntimeout = 0\n", `: host.gnot: timeout = 0s is out of range: 1s to 1m0s`},
 		{"[host.gnot]\naddress = \"gnot\"\ntimeout = \"500ms\"\n", `: host.gnot: timeout = 500ms is out of range: 1s to 1m0s`},
@@ -99,9 +113,32 @@ func TestFleetErrors(t *testing.T) {
 		{"[host.gnot]\naddress = \"gnot\"\n[host.GNOT]\naddress = \"gnot\"\n", `: host.gnot: differs from host.GNOT`},
 	} {
 		f := writeConf(t, k+tt.body)
+		dir := filepath.Dir(f)
+		os.WriteFile(filepath.Join(dir, "open.key"), []byte("key\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "ok.key"), []byte("key\n"), 0o600)
+		os.Chmod(filepath.Join(dir, "open.key"), 0o644)
+		want := strings.ReplaceAll(tt.want, "DIR", dir)
 		_, _, err := Load(f, true)
-		if err == nil || !strings.HasPrefix(err.Error(), f) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q:\n%v\nwant %s%s", tt.body, err, f, tt.want)
+		if err == nil || !strings.HasPrefix(err.Error(), f) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q:\n%v\nwant %s%s", tt.body, err, f, want)
+		}
+	}
+}
+
+// Every form of address the 9P client and the rcpu transport take is
+// taken.
+func TestFleetAddresses(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	os.WriteFile(key, []byte("key\n"), 0o600)
+	for _, a := range []string{"gnot", "gnot!564", "tcp!gnot!17564", "net!gnot!9fs", "gnot!exportfs", "gnot:564", "10.0.2.2:17564", "[::1]:564", "[::1]",
+		"rcpu!gnot", "rcpu!gnot!rcpu", "rcpu!gnot!17019", "rcpu!tcp!gnot!17019", "rcpu!gnot:17019", "rcpu![fe80::1]:17019"} {
+		body := "apikey = \"k\"\n[host.h]\naddress = \"" + a + "\"\n"
+		if strings.HasPrefix(a, "rcpu!") {
+			body += "auth_key = \"" + key + "\"\nauth_server = \"tcp!auth!ticket\"\n"
+		}
+		if _, _, err := Load(writeConf(t, body), true); err != nil {
+			t.Errorf("%s: %v", a, err)
 		}
 	}
 }

@@ -126,7 +126,7 @@ func (l *loader) decode(file string) error {
 		}
 	}
 	for _, name := range sortedKeys(l.s.Host) {
-		h, err := resolveHost(name, l.s.Host[name])
+		h, err := resolveHost(file, name, l.s.Host[name])
 		if err != nil {
 			return &Error{File: file, Key: "host." + name, Msg: err.Error()}
 		}

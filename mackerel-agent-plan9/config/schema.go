@@ -77,10 +77,8 @@ type commandTable struct {
 }
 
 // hostTable is one [host.NAME]: a Plan 9 host watched over the network.
-//
-// The secure transport (issue 18: rcpu with dp9ik and TLS-PSK) will need
-// a credentials file and the auth server's address; their keys belong
-// here, and their checks in checkHost, once that transport names them.
+// auth_key and auth_server are the rcpu transport's --auth-key and
+// --auth-server.
 type hostTable struct {
 	Address     string   `toml:"address"`
 	DisplayName string   `toml:"display_name"`
@@ -88,6 +86,8 @@ type hostTable struct {
 	Checks      []string `toml:"checks"`
 	Timeout     *seconds `toml:"timeout"`
 	Consoles    []string `toml:"consoles"`
+	AuthKey     string   `toml:"auth_key"`
+	AuthServer  string   `toml:"auth_server"`
 }
 
 // pattern is a regular expression compiled as the file is decoded, so

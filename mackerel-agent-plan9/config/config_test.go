@@ -211,6 +211,13 @@ func TestErrors(t *testing.T) {
 	if _, _, err := Load(filepath.Join(t.TempDir(), "none.conf"), true); err == nil || !strings.HasSuffix(err.Error(), "none.conf: no such file or directory") {
 		t.Errorf("missing file: %v", err)
 	}
+	if _, _, err := Load(t.TempDir(), true); err == nil || !strings.HasSuffix(err.Error(), ": is a directory") {
+		t.Errorf("a directory: %v", err)
+	}
+	big := writeConf(t, "apikey = \"k\"\n#"+strings.Repeat("x", MaxFileSize)+"\n")
+	if _, _, err := Load(big, true); err == nil || err.Error() != big+": larger than 4 MiB, which no configuration is" {
+		t.Errorf("a huge file: %v", err)
+	}
 	// once needs no key.
 	if _, _, err := Load(writeConf(t, "display_name = \"x\"\n"), false); err != nil {
 		t.Errorf("without requiring the key: %v", err)

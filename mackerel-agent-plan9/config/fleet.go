@@ -133,11 +133,7 @@ func checkAuth(file string, t *hostTable) (key string, err error) {
 	}
 	fi, err := os.Stat(key)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", fmt.Errorf("auth_key: %s: %v", key, err)
+		return "", fmt.Errorf("auth_key: %s: %v", key, bare(err))
 	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("auth_key: %s is not a regular file", key)

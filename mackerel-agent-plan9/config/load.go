@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -65,6 +66,38 @@ func Empty(file string) *Config {
 	return l.c
 }
 
+// MaxFileSize bounds each file of the configuration: a fleet of a
+// thousand hosts takes a few hundred kilobytes.
+const MaxFileSize = 4 << 20
+
+// readFile reads file, up to MaxFileSize; its errors leave out the file
+// name, which the caller puts first.
+func readFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, bare(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, bare(err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB, which no configuration is", MaxFileSize>>20)
+	}
+	return b, nil
+}
+
+// bare is err without the operation and path of an *os.PathError, for a
+// message that names the file itself.
+func bare(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 func newConfig(file string) *Config {
 	return &Config{File: file, MetricPlugins: map[string]*MetricPlugin{}, CheckPlugins: map[string]*CheckPlugin{}, Hosts: map[string]*Host{}}
 }
@@ -85,12 +118,8 @@ type loader struct {
 // decode reads one file into the schema and resolves its plugins and
 // hosts, replacing those of the same name that an earlier file defined.
 func (l *loader) decode(file string) error {
-	b, err := os.ReadFile(file)
+	b, err := readFile(file)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return &Error{File: file, Msg: err.Error()}
 	}
 	l.s.Plugin, l.s.Host = nil, nil

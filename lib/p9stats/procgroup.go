@@ -136,7 +136,12 @@ func procPaths(pid int, file string) []string {
 // Fds reads /proc/N/fd, which only the process's owner may read. Its
 // result and error are ParseFd's.
 func (p FS) Fds(pid int) (ProcFds, error) {
-	return parse(p, ParseFd, procPaths(pid, "fd")...)
+	b, name, err := firstOf(procPaths(pid, "fd"), p.readToEnd)
+	if err != nil {
+		return ProcFds{}, err
+	}
+	fds, err := ParseFd(b)
+	return fds, withFile(name, err)
 }
 
 // NoteID reads /proc/N/noteid.

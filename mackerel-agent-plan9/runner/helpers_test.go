@@ -1,10 +1,13 @@
 package runner
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -83,4 +86,21 @@ func TestMain(m *testing.M) {
 // goPlugin runs the test binary as a plugin.
 func goPlugin(mode string, timeout time.Duration) Command {
 	return Command{Args: []string{os.Args[0], "-test.run=^$"}, Env: []string{"RUNNER_HELPER=" + mode}, Timeout: timeout}
+}
+
+// hangers starts a hanging metric plugin and a hanging check (hangScript),
+// as an agent may be running them when it is told to stop, and returns
+// once they run: their results, a wait for them, and their pids.
+func hangers(t *testing.T, r *Runner, ctx context.Context) (results []Result, wait func(), all []int) {
+	dir := t.TempDir()
+	results = make([]Result, 2)
+	var wg sync.WaitGroup
+	for i, name := range []string{"plugin", "check"} {
+		script := hangScript(name, filepath.Join(dir, name))
+		wg.Go(func() { results[i] = r.Run(ctx, Command{Shell: script, Timeout: time.Hour}) })
+	}
+	for _, name := range []string{"plugin", "check"} {
+		all = append(all, waitPids(t, filepath.Join(dir, name), 2)...)
+	}
+	return results, wg.Wait, all
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -165,19 +164,10 @@ func TestRunGivesUp(t *testing.T) {
 	}
 }
 
-// hangers are a hanging metric plugin and a hanging check, each with a
-// sleep child, both ignoring INT and TERM, as an agent may be running
-// when it is told to stop.
-func hangers(r *Runner, ctx context.Context, dir string) (results []Result, wait func(), files []string) {
-	results = make([]Result, 2)
-	var wg sync.WaitGroup
-	for i, name := range []string{"plugin", "check"} {
-		file := filepath.Join(dir, name)
-		files = append(files, file)
-		script := "trap '' INT TERM; echo $$ >>" + file + "; sleep 300 & echo $! >>" + file + "; echo " + name + "; while :; do sleep 1; done"
-		wg.Go(func() { results[i] = r.Run(ctx, Command{Shell: script, Timeout: time.Hour}) })
-	}
-	return results, wg.Wait, files
+// hangScript hangs with a sleep child, ignoring INT and TERM, after
+// writing both pids into file.
+func hangScript(name, file string) string {
+	return "trap '' INT TERM; echo $$ >>" + file + "; sleep 300 & echo $! >>" + file + "; echo " + name + "; while :; do sleep 1; done"
 }
 
 // The agent stopping (the context ends) ends every command as a timeout
@@ -186,11 +176,7 @@ func hangers(r *Runner, ctx context.Context, dir string) (results []Result, wait
 func TestRunStopsWithContext(t *testing.T) {
 	r := Runner{KillAfter: 500 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
-	results, wait, files := hangers(&r, ctx, t.TempDir())
-	var all []int
-	for _, f := range files {
-		all = append(all, waitPids(t, f, 2)...)
-	}
+	results, wait, all := hangers(t, &r, ctx)
 	if n := r.Running(); n != 2 {
 		t.Errorf("Running() = %d, want 2", n)
 	}
@@ -220,11 +206,7 @@ func TestRunKillAll(t *testing.T) {
 	r := Runner{KillAfter: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	results, wait, files := hangers(&r, ctx, t.TempDir())
-	var all []int
-	for _, f := range files {
-		all = append(all, waitPids(t, f, 2)...)
-	}
+	results, wait, all := hangers(t, &r, ctx)
 	cancel()
 	start := time.Now()
 	r.KillAll()

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -130,29 +129,17 @@ func TestPlan9IgnoresInterrupt(t *testing.T) {
 	t.Logf("returned after %v", el)
 }
 
-// hangers are a hanging metric plugin and a hanging check, each with a
-// sleep child, both ignoring interrupts.
-func hangers(r *Runner, ctx context.Context, dir string) (results []Result, wait func(), files []string) {
-	results = make([]Result, 2)
-	var wg sync.WaitGroup
-	for i, name := range []string{"plugin", "check"} {
-		file := filepath.Join(dir, name)
-		files = append(files, file)
-		script := "fn sigint { status='' }; fn sigterm { status='' }; echo $pid >>" + file + "; sleep 1000 & echo $apid >>" + file + "; echo " + name + "; while() sleep 1"
-		wg.Go(func() { results[i] = r.Run(ctx, Command{Shell: script, Timeout: time.Hour}) })
-	}
-	return results, wg.Wait, files
+// hangScript hangs with a sleep child, ignoring interrupts, after
+// writing both pids into file.
+func hangScript(name, file string) string {
+	return "fn sigint { status='' }; fn sigterm { status='' }; echo $pid >>" + file + "; sleep 1000 & echo $apid >>" + file + "; echo " + name + "; while() sleep 1"
 }
 
 // The agent stopping ends every command as a timeout does.
 func TestPlan9StopWithContext(t *testing.T) {
 	r := Runner{KillAfter: 2 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
-	results, wait, files := hangers(&r, ctx, t.TempDir())
-	var all []int
-	for _, f := range files {
-		all = append(all, waitPids(t, f, 2)...)
-	}
+	results, wait, all := hangers(t, &r, ctx)
 	start := time.Now()
 	cancel()
 	wait()
@@ -171,11 +158,7 @@ func TestPlan9StopWithContext(t *testing.T) {
 
 func TestPlan9KillAll(t *testing.T) {
 	r := Runner{KillAfter: time.Hour}
-	results, wait, files := hangers(&r, context.Background(), t.TempDir())
-	var all []int
-	for _, f := range files {
-		all = append(all, waitPids(t, f, 2)...)
-	}
+	results, wait, all := hangers(t, &r, context.Background())
 	start := time.Now()
 	r.KillAll()
 	wait()

@@ -38,6 +38,10 @@ func Acquire(path string) (*Pidfile, error) {
 		}
 		return nil, err
 	}
+	// The refresh must read data: 9front's ramfs answers a read at the
+	// end of a file without counting it as a use.
+	lock.Truncate(0)
+	lock.WriteAt(pidLine(), 0)
 	p := &Pidfile{path: path, lockPath: lockPath, lock: lock, guarded: exclusive(lock),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// The name check and the create are made under the lock.

@@ -7,10 +7,10 @@
 package config
 
 import (
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
@@ -119,24 +119,8 @@ type HostCheck struct {
 	Args []string
 }
 
-// Command is a command to run: a string, run by the shell (rc -c on
-// Plan 9, sh -c elsewhere), or an argument vector, run directly.
-//
-// It has the shape of the runner package's Command, which replaces it
-// when that package lands.
-type Command struct {
-	Shell   string
-	Args    []string
-	Env     []string // KEY=VALUE from the configuration, sorted
-	Timeout time.Duration
-}
-
-func (c Command) String() string {
-	if len(c.Args) > 0 {
-		return strings.Join(c.Args, " ")
-	}
-	return c.Shell
-}
+// Command is a command to run, as package runner runs it.
+type Command = runner.Command
 
 // Defaults and bounds.
 const (

@@ -14,5 +14,3 @@ func home() string {
 	}
 	return "/"
 }
-
-func shellName() string { return "sh" }

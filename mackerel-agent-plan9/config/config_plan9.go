@@ -15,5 +15,3 @@ func home() string {
 	}
 	return "/"
 }
-
-func shellName() string { return "rc" }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -171,7 +172,7 @@ func TestErrors(t *testing.T) {
 		{k + "[plugin.metrics.x]\ncommand = 5\n", ": plugin.metrics.x: command must be a string or an array of strings, not int64"},
 		{k + "[plugin.metrics.x]\ncommand = []\n", ": plugin.metrics.x: command is an empty array"},
 		{k + "[plugin.metrics.x]\ncommand = [\"\", \"a\"]\n", ": plugin.metrics.x: command: the program's name is empty"},
-		{k + "[plugin.metrics.x]\nenv = {A = \"1\"}\n", ": plugin.metrics.x: command is missing: give a string (run by " + shellName() + ")"},
+		{k + "[plugin.metrics.x]\nenv = {A = \"1\"}\n", ": plugin.metrics.x: command is missing: give a string (run by " + runner.ShellName() + ")"},
 		{k + "[plugin.checks.x]\ncommand = \"true\"\nuser = \"none\"\n", `: plugin.checks.x: user = "none": running a plugin as another user is not supported`},
 		{k + "[plugin.checks.x]\ncommand = \"true\"\ncheck_interval = \"90s\"\n", ":4:19: plugin.checks.x.check_interval: 1m30s is not a whole number of minutes"},
 		{k + "[plugin.checks.x]\ncommand = \"true\"\nnotification_interval = 99999999999999\n", ":4:25: plugin.checks.x.notification_interval: 99999999999999 minutes is out of range (0 to 2147483647)"},

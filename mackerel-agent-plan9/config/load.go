@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
 	"io"
 	"net"
 	"net/url"
@@ -333,7 +334,7 @@ func (p *pluginTable) command() (*Command, error) {
 		return nil, err
 	}
 	if cmd == nil {
-		return nil, errors.New("command is missing: give a string (run by " + shellName() + ") or an array of strings")
+		return nil, errors.New("command is missing: give a string (run by " + runner.ShellName() + ") or an array of strings")
 	}
 	return cmd, nil
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	)
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
+)
 
 func seed(t testing.TB, name string) string {
 	b, err := os.ReadFile("testdata/" + name)

@@ -247,6 +247,14 @@ func (h *Host) GraphDefs(ctx context.Context) []*mackerel.GraphDefsParam {
 	return all
 }
 
+// MakeWorkdir makes the plugins' work directory, if the host has one.
+func (h *Host) MakeWorkdir() error {
+	if h.o.Workdir == "" {
+		return nil
+	}
+	return os.MkdirAll(h.o.Workdir, 0o755)
+}
+
 // Param is the host's entry: its name, specs and checks.
 func (h *Host) Param(ctx context.Context) (*mackerel.CreateHostParam, error) {
 	specs, err := h.o.System.Specs(ctx)

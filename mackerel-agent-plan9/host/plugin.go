@@ -17,7 +17,6 @@ import (
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
 )
 
-
 // allowTimeWindow is how far a plugin's own timestamp may be from the
 // agent's clock with use_plugin_timestamp.
 const allowTimeWindow = 15 * time.Minute

@@ -37,7 +37,7 @@ const (
 	SpecsInterval   = time.Hour
 	// startTickGap: no tick at start when the minute's own comes this
 	// soon; two collections seconds apart would run every plugin twice.
-	startTickGap = 30 * time.Second
+	startTickGap   = 30 * time.Second
 	sampleTimeout  = 4 * time.Second
 	collectTimeout = 50 * time.Second
 	// drainTime is how long a stop may take to post what is queued.
@@ -159,6 +159,11 @@ func (a *Agent) Run(term <-chan struct{}) error {
 	a.done = make(chan struct{})
 	a.runCtx, a.cancelRuns = context.WithCancel(context.Background())
 	defer a.cancelRuns()
+	for _, w := range a.hosts {
+		if err := w.h.MakeWorkdir(); err != nil {
+			return err
+		}
+	}
 	now := a.clock.Now()
 	for _, w := range a.hosts {
 		w.start(now)

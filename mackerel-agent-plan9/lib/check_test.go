@@ -93,7 +93,7 @@ max_check_attempts = 3
 	if len(got) != len(want) {
 		t.Fatalf("%d reports, want %d: %+v\n%s", len(got), len(want), got, log.String())
 	}
-	first := t0.Add(startSpread("", conf.IDFile()))
+	first := t0.Add(startSpread("", ""))
 	for i, w := range want {
 		g := got[i]
 		run := first.Add(time.Duration(w.run-1) * time.Minute)

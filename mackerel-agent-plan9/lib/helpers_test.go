@@ -33,7 +33,9 @@ type simClock struct {
 	now     time.Time
 	elapsed time.Duration // simulated time that passed, steps left out
 	stopAt  time.Time
-	term    chan struct{}
+	// stopAfter, when set, stops at that much passing time instead.
+	stopAfter time.Duration
+	term      chan struct{}
 	stopped bool
 	steps   []clockStep
 
@@ -152,6 +154,13 @@ func (c *simClock) advance() {
 			s.at = s.at.Add(st.by) // sleeps are measured in passing time
 		}
 		c.fireLoop()
+		return
+	}
+	if c.stopAfter > 0 && !c.stopped && (next.IsZero() || c.elapsed+next.Sub(c.now) > c.stopAfter) {
+		c.now = c.now.Add(c.stopAfter - c.elapsed)
+		c.elapsed = c.stopAfter
+		c.stopped = true
+		c.term <- struct{}{}
 		return
 	}
 	if !c.stopAt.IsZero() && !c.stopped && (next.IsZero() || next.After(c.stopAt)) {

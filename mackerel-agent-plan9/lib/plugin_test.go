@@ -3,7 +3,7 @@ package agent
 import (
 	"fmt"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
-	"regexp"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"

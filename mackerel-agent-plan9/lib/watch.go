@@ -7,7 +7,6 @@ import (
 	"github.com/mackerelio/mackerel-client-go"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/api"
-	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/host"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/logger"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/queue"
@@ -33,11 +32,11 @@ type watched struct {
 	sys     []sysJob
 	sysBusy bool
 	// plugins that are still running, by name.
-	running map[string]bool
-	checks  []*checkRun
-	defs    graphDefs
+	running            map[string]bool
+	checks             []*checkRun
+	defs               graphDefs
 	posting, reporting bool
-	stopped bool
+	stopped            bool
 }
 
 type sysJob struct {
@@ -111,7 +110,8 @@ func (w *watched) start(now time.Time) {
 		w.tick.next = b
 	}
 	w.specs = every{interval: SpecsInterval}
-	spread := now.Add(startSpread(w.h.Name(), w.reg.idFile))
+	w.reg.start(w, now)
+	spread := now.Add(startSpread(w.h.Name(), w.reg.id))
 	for _, c := range w.checks {
 		c.sched.at(spread)
 	}
@@ -119,11 +119,12 @@ func (w *watched) start(now time.Time) {
 	if len(w.h.Plugins()) == 0 {
 		w.defs.settled = true
 	}
-	w.reg.start(w, now)
 }
 
 func (w *watched) stop(now time.Time) {
 	w.stopped = true
+	// What waited for its graph definitions goes now, or never.
+	w.metrics.HoldPlugins = false
 	w.metrics.Stop(now)
 	w.reports.Stop(now)
 }
@@ -428,7 +429,8 @@ func (w *watched) lookupCustom(ci string, c *customHost) {
 }
 
 // startSpread is how long after the start a host's checks and graph
-// definitions begin: up to 15 s, by its name.
-func startSpread(name, idFile string) time.Duration {
-	return time.Duration(queue.HostSecond(name+idFile)/4) * time.Second
+// definitions begin: up to 15 s, by its name and id (when the id file
+// gives it), so that a fleet started together does not call at once.
+func startSpread(name, id string) time.Duration {
+	return time.Duration(queue.HostSecond(name+id)/4) * time.Second
 }

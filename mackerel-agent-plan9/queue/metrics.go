@@ -231,8 +231,23 @@ func (q *Metrics) Done(err error, now time.Time) {
 		p.b.Values = p.b.Values[p.n:]
 	}
 	q.compact()
-	q.pace.done(err, now, q.Log, "metrics", q.values)
+	q.pace.done(err, now, q.Log, "metrics", q.waiting())
 	q.pace.schedule(now, q.Second, q.sendable())
+}
+
+// waiting is how many values could go in the next request: those held
+// back do not make a backlog.
+func (q *Metrics) waiting() int {
+	if !q.HoldPlugins {
+		return q.values
+	}
+	n := 0
+	for _, b := range q.batches {
+		if b.System {
+			n += len(b.Values)
+		}
+	}
+	return n
 }
 
 // Kick schedules a request for what waits: after the targets it waited

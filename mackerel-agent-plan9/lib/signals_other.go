@@ -1,0 +1,7 @@
+//go:build !unix && !plan9
+
+package agent
+
+import "os"
+
+var stopSignals = []os.Signal{os.Interrupt}

@@ -59,12 +59,31 @@ const maxPidFile = 64
 
 // readPid reads the pid in the file at path; 0 when there is none.
 func readPid(path string) int {
-	f, err := os.Open(path)
+	f, err := open(path, os.O_RDONLY)
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
 	return parsePid(f)
+}
+
+// open opens path for Acquire: where a pid file may sit in a directory
+// others can write, a link planted there is not followed (the agent would
+// truncate its target), and only a regular file is taken (opening a FIFO
+// must not block a start).
+func open(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|safeOpen, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("not a regular file but %v", fi.Mode().Type())
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return f, nil
 }
 
 func parsePid(r io.Reader) int {

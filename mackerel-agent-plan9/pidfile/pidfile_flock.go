@@ -9,6 +9,8 @@ import (
 	"syscall"
 )
 
+const safeOpen = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
 // Pidfile is a pid file this process holds.
 type Pidfile struct {
 	path string
@@ -19,7 +21,7 @@ type Pidfile struct {
 // it, or returns a *RunningError when an agent holds it.
 func Acquire(path string) (*Pidfile, error) {
 	for tries := 0; ; tries++ {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := open(path, os.O_RDWR|os.O_CREATE)
 		if err != nil {
 			return nil, err
 		}

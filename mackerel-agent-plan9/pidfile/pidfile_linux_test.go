@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -31,4 +32,36 @@ func TestZombieAgent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pid")
 	os.WriteFile(path, []byte(strconv.Itoa(pid)+"\n"), 0o644)
 	release(t, acquire(t, path), path)
+}
+
+// A pid file in a directory others can write may be a planted link or
+// FIFO: the start fails at once, and the link's target is untouched.
+func TestPlantedPidFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious")
+	os.WriteFile(target, []byte("keep\n"), 0o644)
+	link := filepath.Join(dir, "pid")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(link); err == nil {
+		t.Error("a link was taken")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep\n" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Acquire(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Acquire blocked on a FIFO")
+	}
 }

@@ -11,6 +11,9 @@ import (
 
 const namesKnown = false
 
+// safeOpen: O_NOFOLLOW and O_NONBLOCK are not there to use everywhere.
+const safeOpen = 0
+
 // Pidfile is a pid file this process holds.
 type Pidfile struct{ path string }
 

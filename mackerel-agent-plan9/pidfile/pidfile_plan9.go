@@ -16,6 +16,9 @@ import (
 // a write.
 const RefreshEvery = time.Minute
 
+// safeOpen: a file server holds no links or FIFOs.
+const safeOpen = 0
+
 // Pidfile is a pid file this process holds.
 type Pidfile struct {
 	path, lockPath string

@@ -30,6 +30,17 @@ type registration struct {
 	busy   bool
 	retry  backoff
 	saved  bool // the id file holds the id
+	// stopping: the agent stops; one more try is made at once, and
+	// triedAtStop says it was.
+	stopping, triedAtStop bool
+}
+
+// stop makes one last try at once, so that what is queued can still go.
+func (r *registration) stop(now time.Time) {
+	r.stopping = true
+	if r.step != regDone && !r.busy {
+		r.retry.next = now
+	}
 }
 
 type regStep int
@@ -63,7 +74,7 @@ func (r *registration) nextDue(now time.Time) time.Time {
 }
 
 func (r *registration) runDue(w *watched, now time.Time) {
-	if r.step == regDone || r.busy || !r.retry.due(now) {
+	if r.step == regDone || r.busy || !r.retry.due(now) || r.triedAtStop {
 		return
 	}
 	switch r.step {
@@ -143,6 +154,9 @@ func (r *registration) call(w *watched, f func(ctx context.Context) func()) {
 }
 
 func (r *registration) failed(w *watched, err error) {
+	if r.stopping {
+		r.triedAtStop = true
+	}
 	if api.Classify(err) == api.KeyRefused && w.id == "" {
 		w.a.fatal = err
 		return

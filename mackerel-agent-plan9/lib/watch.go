@@ -127,9 +127,16 @@ func (w *watched) stop(now time.Time) {
 	w.metrics.HoldPlugins = false
 	w.metrics.Stop(now)
 	w.reports.Stop(now)
+	w.reg.stop(now)
 }
 
+// drained says whether the host has nothing left that a stop could
+// still post: its queues are empty, or it is not registered and the try
+// made at the stop failed too.
 func (w *watched) drained() bool {
+	if w.id == "" && w.reg.triedAtStop && !w.reg.busy {
+		return true
+	}
 	return w.metrics.Len() == 0 && w.reports.Len() == 0 && !w.posting && !w.reporting
 }
 

@@ -36,8 +36,8 @@ type simClock struct {
 	// stopAfter, when set, stops at that much passing time instead.
 	stopAfter time.Duration
 	term      chan struct{}
-	stopped bool
-	steps   []clockStep
+	stopped   bool
+	steps     []clockStep
 
 	// The loop's wait: until loopAt, with loopInflight jobs running.
 	loopCh       chan time.Time

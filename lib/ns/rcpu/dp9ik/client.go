@@ -119,10 +119,8 @@ func Client(ctx context.Context, rw io.ReadWriter, cfg Config) (*Info, error) {
 	}
 	defer clear(t.Key[:])
 
-	var rand2 [2 * NonceLen]byte // RNc | RNs
-	rand.Read(rand2[:NonceLen])
 	ac := Authenticator{Num: AuthAc, Chal: tr.Chal}
-	copy(ac.Rand[:], rand2[:NonceLen])
+	rand.Read(ac.Rand[:])
 	msg := append(append(ybs, tickets[TicketLen:]...), ac.Seal(&t.Key)...)
 	if _, err := rw.Write(msg); err != nil {
 		return nil, err
@@ -139,11 +137,15 @@ func Client(ctx context.Context, rw io.ReadWriter, cfg Config) (*Info, error) {
 	if as.Num != AuthAs || subtle.ConstantTimeCompare(as.Chal[:], cchal[:]) != 1 {
 		return nil, serverErr("authenticator is not an answer to this challenge")
 	}
-	copy(rand2[NonceLen:], as.Rand[:])
+	return &Info{CUID: t.CUID, SUID: t.SUID, Secret: SessionSecret(&t.Key, &ac.Rand, &as.Rand)}, nil
+}
 
-	info := &Info{CUID: t.CUID, SUID: t.SUID, Secret: make([]byte, SecretLen)}
-	hkdfSHA256(info.Secret, t.Key[:], rand2[:], "Plan 9 session secret")
-	return info, nil
+// SessionSecret derives the session secret from the ticket's key and the
+// client's and server's random strings (factotum's establish).
+func SessionSecret(key, rnc, rns *[NonceLen]byte) []byte {
+	s := make([]byte, SecretLen)
+	hkdfSHA256(s, key[:], append(rnc[:], rns[:]...), "Plan 9 session secret")
+	return s
 }
 
 // negotiate is p9any's client side: choose dp9ik@dom from the server's

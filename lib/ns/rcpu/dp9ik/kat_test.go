@@ -118,8 +118,7 @@ func TestKnownAnswerSessionSecret(t *testing.T) {
 	for i := range key {
 		key[i] = 0x20 + byte(i)
 	}
-	got := make([]byte, SecretLen)
-	hkdfSHA256(got, key[:], rnd[:], "Plan 9 session secret")
+	got := SessionSecret(&key, (*[32]byte)(rnd[:32]), (*[32]byte)(rnd[32:]))
 	if want := s.Bytes(t, "secret"); !bytes.Equal(got, want) {
 		t.Fatalf("session secret:\n got %x\nwant %x", got, want)
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/rcputest"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu/dp9ik"
-	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/rcputest"
 )
 
 // capture is a real 9front kernel's /dev, /net and /proc.

@@ -94,9 +94,16 @@ func TestVM(t *testing.T) {
 		if _, err := sec.ReadFile("adm/users"); err == nil {
 			t.Error("adm/users readable over rcpu: the export is not limited to dev, net and proc")
 		}
-		if _, err := sec.OpenConsole("dev/null"); err == nil {
-			t.Error("dev/null opened for writing: the export is not read-only")
+		// exportfs -R lets a file open for reading and writing, but
+		// refuses every write.
+		if k, err := sec.OpenConsole("dev/null"); err != nil {
+			t.Logf("open for writing refused: %v", err)
 		} else {
+			_, err := k.Write([]byte("x"))
+			k.Close()
+			if err == nil {
+				t.Error("wrote to dev/null: the export is not read-only")
+			}
 			t.Logf("write refused: %v", err)
 		}
 		t.Logf("9P requests over rcpu: %d", sec.Requests())
@@ -146,7 +153,7 @@ func TestVM(t *testing.T) {
 		for _, dir := range []string{"to host", "from host"} {
 			// Bytes 95 to 150 from the host are the hostid and uid of
 			// its ticket request, which the client fills in itself.
-			for _, at := range []int{3, 40, 160, 260, 330, 420, 600, 800} {
+			for _, at := range []int{3, 40, 160, 260, 330, 420, 600} {
 				p := startFlipper(t, rcpuAddr, dir == "to host", at)
 				o := opts
 				o.Timeout = 30 * time.Second

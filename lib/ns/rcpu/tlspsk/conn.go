@@ -52,6 +52,8 @@ func (c *Config) suites() []uint16 {
 type Conn struct {
 	net.Conn
 	suite uint16
+	// helloVersion lets the ClientHello's records carry any TLS version.
+	helloVersion bool
 
 	rmu   sync.Mutex
 	in    half
@@ -118,9 +120,9 @@ func (c *Conn) readRecord() (byte, []byte, error) {
 	if typ < recChangeCipherSpec || typ > recApplicationData {
 		return 0, nil, fmt.Errorf("TLS: record of type %d (not TLS, or out of step)", typ)
 	}
-	// A hello's record may carry an older version; protected ones
-	// carry the one agreed.
-	if ver>>8 != 3 || c.in.c != nil && ver != version {
+	// A ClientHello's record may carry an older version; every other
+	// carries the one spoken.
+	if ver != version && !(c.helloVersion && ver>>8 == 3) {
 		return 0, nil, fmt.Errorf("TLS: record of version %#x", ver)
 	}
 	if n > maxCipher {

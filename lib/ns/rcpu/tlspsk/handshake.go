@@ -138,7 +138,9 @@ func (h *handshake) client() error {
 }
 
 func (h *handshake) server() error {
+	h.c.helloVersion = true
 	body, err := h.read(hsClientHello)
+	h.c.helloVersion = false
 	if err != nil {
 		return err
 	}

@@ -260,3 +260,69 @@ func (h *Host) auth(c net.Conn) ([]byte, error) {
 	}
 	return dp9ik.SessionSecret(&t.Key, &ac.Rand, &as.Rand), nil
 }
+
+// Flipper forwards one connection to a server, changing one byte of one
+// direction on the way.
+type Flipper struct {
+	Addr string // where to connect instead of the server
+	mu   sync.Mutex
+	did  bool
+}
+
+// Flipped reports whether the byte went through, changed.
+func (f *Flipper) Flipped() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.did }
+
+// StartFlipper forwards the first connection to its Addr to addr,
+// changing the byte at offset at of what goes to the server (toServer)
+// or comes from it.
+func StartFlipper(t testing.TB, addr string, toServer bool, at int) *Flipper {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Flipper{Addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", addr)
+		if err != nil {
+			c.Close()
+			return
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); f.pipe(s, c, toServer, at) }()
+		f.pipe(c, s, !toServer, at)
+	}()
+	return f
+}
+
+func (f *Flipper) pipe(dst, src net.Conn, flip bool, at int) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 1024)
+	for n := 0; ; {
+		m, err := src.Read(buf)
+		if flip && at >= n && at < n+m {
+			buf[at-n] ^= 0x80
+			f.mu.Lock()
+			f.did = true
+			f.mu.Unlock()
+		}
+		n += m
+		if m > 0 {
+			if _, err := dst.Write(buf[:m]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -195,11 +194,11 @@ func TestTamperedByte(t *testing.T) {
 	hp, cfg, _ := domain(t, h)
 	for _, toHost := range []bool{true, false} {
 		for at := 0; at < 1100; at += 11 {
-			p := flipProxy(t, hp, toHost, at)
+			p := rcputest.StartFlipper(t, hp, toHost, at)
 			// A changed length leaves both ends waiting for bytes
 			// that never come: the deadline ends those sessions.
 			dctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			c, err := Dial(dctx, p.addr, cfg)
+			c, err := Dial(dctx, p.Addr, cfg)
 			cancel()
 			got := make([]byte, len(want))
 			if err == nil {
@@ -211,7 +210,7 @@ func TestTamperedByte(t *testing.T) {
 				t.Fatalf("to host %v, byte %d: altered data read without an error", toHost, at)
 			}
 			ignored := !toHost && ignored(at)
-			if err == nil && p.flipped() && !ignored {
+			if err == nil && p.Flipped() && !ignored {
 				t.Fatalf("to host %v, byte %d changed and the session went on", toHost, at)
 			}
 			if err != nil && ignored {
@@ -231,64 +230,4 @@ func readFull(c net.Conn, b []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-type proxy struct {
-	addr string
-	mu   sync.Mutex
-	did  bool
-}
-
-func (p *proxy) flipped() bool { p.mu.Lock(); defer p.mu.Unlock(); return p.did }
-
-// flipProxy forwards one connection to addr, changing the byte at in the
-// direction given.
-func flipProxy(t *testing.T, addr string, toHost bool, at int) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		h, err := net.Dial("tcp", addr)
-		if err != nil {
-			c.Close()
-			return
-		}
-		pipe := func(dst, src net.Conn, flip bool) {
-			buf := make([]byte, 1024)
-			for n := 0; ; {
-				m, err := src.Read(buf)
-				if flip && at >= n && at < n+m {
-					buf[at-n] ^= 0x80
-					p.mu.Lock()
-					p.did = true
-					p.mu.Unlock()
-				}
-				n += m
-				if m > 0 {
-					if _, werr := dst.Write(buf[:m]); werr != nil {
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-			}
-			dst.Close()
-			src.Close()
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); pipe(h, c, toHost) }()
-		pipe(c, h, !toHost)
-	}()
-	return p
 }

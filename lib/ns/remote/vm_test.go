@@ -3,14 +3,13 @@ package remote
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/rcputest"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu/dp9ik"
@@ -154,80 +153,22 @@ func TestVM(t *testing.T) {
 			// Bytes 95 to 150 from the host are the hostid and uid of
 			// its ticket request, which the client fills in itself.
 			for _, at := range []int{3, 40, 160, 260, 330, 420, 600} {
-				p := startFlipper(t, rcpuAddr, dir == "to host", at)
+				p := rcputest.StartFlipper(t, rcpuAddr, dir == "to host", at)
 				o := opts
 				o.Timeout = 30 * time.Second
-				c, err := Dial(ctx, "rcpu!"+strings.Replace(p.addr, ":", "!", 1), o)
+				c, err := Dial(ctx, "rcpu!"+strings.Replace(p.Addr, ":", "!", 1), o)
 				if err == nil {
 					_, err = c.ReadFile("dev/sysstat")
 					c.Close()
 				}
-				if !p.flipped() {
+				if !p.Flipped() {
 					t.Errorf("%s: the session ended before byte %d", dir, at)
 				}
-				if p.flipped() && err == nil {
+				if p.Flipped() && err == nil {
 					t.Errorf("%s, byte %d changed: the session went on", dir, at)
 				}
-				t.Logf("%s, byte %d (flipped %v): %v", dir, at, p.flipped(), err)
+				t.Logf("%s, byte %d (flipped %v): %v", dir, at, p.Flipped(), err)
 			}
 		}
 	})
-}
-
-// flipper forwards one connection to addr, changing byte at of one
-// direction.
-type flipper struct {
-	addr string
-	mu   sync.Mutex
-	did  bool
-}
-
-func (f *flipper) flipped() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.did }
-
-func startFlipper(t *testing.T, to string, toHost bool, at int) *flipper {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &flipper{addr: ln.Addr().String()}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		h, err := net.Dial("tcp", to)
-		if err != nil {
-			return
-		}
-		defer h.Close()
-		copyFlip := func(dst, src net.Conn, flip bool) {
-			n := 0
-			buf := make([]byte, 4096)
-			for {
-				m, err := src.Read(buf)
-				if m > 0 {
-					if flip && at >= n && at < n+m {
-						buf[at-n] ^= 0x01
-						f.mu.Lock()
-						f.did = true
-						f.mu.Unlock()
-					}
-					n += m
-					if _, err := dst.Write(buf[:m]); err != nil {
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-			}
-			dst.Close()
-			src.Close()
-		}
-		go copyFlip(h, c, toHost)
-		copyFlip(c, h, !toHost)
-	}()
-	return f
 }

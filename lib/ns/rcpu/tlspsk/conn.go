@@ -10,6 +10,7 @@
 package tlspsk
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -118,6 +119,9 @@ func (c *Conn) readRecord() (byte, []byte, error) {
 	}
 	typ, ver, n := hdr[0], binary.BigEndian.Uint16(hdr[1:]), int(binary.BigEndian.Uint16(hdr[3:]))
 	if typ < recChangeCipherSpec || typ > recApplicationData {
+		if text(hdr[:]) {
+			return 0, nil, c.textError(hdr[:])
+		}
 		return 0, nil, fmt.Errorf("TLS: record of type %d (not TLS, or out of step)", typ)
 	}
 	// A ClientHello's record may carry an older version; every other
@@ -153,6 +157,32 @@ func (c *Conn) readRecord() (byte, []byte, error) {
 		return 0, nil, &AlertError{frag[0], frag[1]}
 	}
 	return typ, frag, nil
+}
+
+// maxText bounds the text shown from a peer that is not speaking TLS.
+const maxText = 200
+
+// textError reads the rest of a line of text that began with b, where a
+// record should be: a program's complaint on a connection that is its
+// standard error too.
+func (c *Conn) textError(b []byte) error {
+	var one [1]byte
+	for len(b) < maxText && b[len(b)-1] != '\n' {
+		if _, err := c.Conn.Read(one[:]); err != nil {
+			break
+		}
+		b = append(b, one[0])
+	}
+	return fmt.Errorf("TLS: the peer sent text instead of a record: %q", bytes.TrimSpace(b))
+}
+
+func text(b []byte) bool {
+	for _, c := range b {
+		if (c < ' ' || c > '~') && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // writeRecord protects and writes records of type typ holding b.

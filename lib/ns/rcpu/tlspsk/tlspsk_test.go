@@ -232,3 +232,16 @@ func TestTamperedByte(t *testing.T) {
 		}
 	}
 }
+
+// A program's complaint where the handshake should be is shown.
+func TestTextInsteadOfRecord(t *testing.T) {
+	a, b := tcpPair(t)
+	go func() {
+		b.Write([]byte("auth_chuid: newns: bind: /usr/mon/tmp: does not exist\n"))
+		b.Close()
+	}()
+	_, err := Client(a, &Config{Identity: "p9secret", PSK: psk(1)})
+	if err == nil || !strings.Contains(err.Error(), `sent text instead of a record: "auth_chuid: newns: bind: /usr/mon/tmp: does not exist"`) {
+		t.Fatalf("err %v", err)
+	}
+}

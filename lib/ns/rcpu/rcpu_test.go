@@ -231,3 +231,19 @@ func readFull(c net.Conn, b []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// BenchmarkDial is a whole connection over loopback, the fake auth server's
+// and host's work included: both ends' AuthPAK, the tickets, TLS.
+func BenchmarkDial(b *testing.B) {
+	as := &rcputest.AuthServer{Users: map[string]string{"glenda": "hostpw", "mon": "monpw"}}
+	h := &rcputest.Host{User: "glenda", Dom: "vm9", Password: "hostpw"}
+	hp := rcputest.StartHost(b, h)
+	cfg := Config{Key: dp9ik.NewKey("mon", "vm9", "monpw"), AuthServer: rcputest.StartAuth(b, as)}
+	for b.Loop() {
+		c, err := Dial(context.Background(), hp, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}

@@ -21,6 +21,7 @@ import (
 const capture = "../../../testdata/qemu-9front-2016-9emul-amd64-9pc64"
 
 type domain struct {
+	srv         *p9test.Server
 	plain, rcpu string
 	opts        Options
 	auth        *rcputest.AuthServer
@@ -40,7 +41,7 @@ func keyFile(t *testing.T, line string) string {
 // vm9, where glenda owns the host and mon is the monitoring user.
 func newDomain(t *testing.T, password string) *domain {
 	srv := &p9test.Server{Root: capture}
-	d := &domain{plain: p9test.Start(t, srv)}
+	d := &domain{srv: srv, plain: p9test.Start(t, srv)}
 	d.auth = &rcputest.AuthServer{Users: map[string]string{"glenda": "host secret", "mon": "mon secret"}}
 	authAddr := rcputest.StartAuth(t, d.auth)
 	d.host = &rcputest.Host{User: "glenda", Dom: "vm9", Password: "host secret",
@@ -67,12 +68,21 @@ func TestSameNameSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sec.Close()
+	// The same reads cost the same 9P requests over either.
+	var plainReqs, rcpuReqs int64
 	for _, f := range []string{"dev/sysstat", "dev/swap", "net/ipifc/0/status", "proc/1/status"} {
+		n := d.srv.Requests()
 		a, err1 := plain.ReadFile(f)
+		plainReqs += d.srv.Requests() - n
+		n = d.srv.Requests()
 		b, err2 := sec.ReadFile(f)
+		rcpuReqs += d.srv.Requests() - n
 		if err1 != nil || err2 != nil || string(a) != string(b) {
 			t.Fatalf("%s: plain %q %v, rcpu %q %v", f, a, err1, b, err2)
 		}
+	}
+	if plainReqs != rcpuReqs {
+		t.Fatalf("%d 9P requests over plain 9P, %d over rcpu", plainReqs, rcpuReqs)
 	}
 	a, _ := plain.ReadDir("proc")
 	b, err := sec.ReadDir("proc")

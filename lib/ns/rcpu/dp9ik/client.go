@@ -98,6 +98,9 @@ func Client(ctx context.Context, rw io.ReadWriter, cfg Config) (*Info, error) {
 	if tr.Type != AuthPAK {
 		return nil, serverErr("ticket request of type %d, not AuthPAK", tr.Type)
 	}
+	if tr.AuthID == "" {
+		return nil, serverErr("ticket request names no server user (authid)")
+	}
 	if tr.AuthDom != k.Dom {
 		return nil, serverErr("asks for a ticket in domain %q, not %s", tr.AuthDom, k.Dom)
 	}

@@ -100,12 +100,10 @@ func (n Namespace) Check(cmd *flags.Command) error {
 		return errors.New("--9p " + n.NineP + ": give the dp9ik key file with --auth-key FILE")
 	}
 	if n.NineP != "" {
-		err := remote.Check(n.NineP, remote.Options{KeyFile: n.AuthKey, AuthServer: n.AuthServer})
-		if err != nil && strings.HasPrefix(err.Error(), "auth server") {
-			return fmt.Errorf("--auth-server: %s", strings.TrimPrefix(err.Error(), "auth server "))
-		}
-		if err != nil {
-			return fmt.Errorf("--9p: %s", strings.TrimPrefix(err.Error(), "9P: "))
+		var oe *remote.OptionError
+		if err := remote.Check(n.NineP, remote.Options{KeyFile: n.AuthKey, AuthServer: n.AuthServer}); errors.As(err, &oe) {
+			flag := map[string]string{"address": "--9p", "key file": "--auth-key", "auth server": "--auth-server"}[oe.Option]
+			return fmt.Errorf("%s: %s", flag, strings.TrimPrefix(oe.Err.Error(), "9P: "))
 		}
 	}
 	return nil

@@ -34,21 +34,32 @@ type Options struct {
 // IsRcpu reports whether addr names an rcpu service.
 func IsRcpu(addr string) bool { return strings.HasPrefix(addr, "rcpu!") }
 
+// OptionError is an address, or an option it needs, that cannot work.
+type OptionError struct {
+	Option string // "address", "key file" or "auth server"
+	Err    error
+}
+
+func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
 // Check reports what is wrong with addr and o before anything is dialled.
 func Check(addr string, o Options) error {
 	if !IsRcpu(addr) {
-		_, err := ninep.ParseAddr(addr)
-		return err
+		if _, err := ninep.ParseAddr(addr); err != nil {
+			return &OptionError{"address", err}
+		}
+		return nil
 	}
 	if _, err := rcpu.ParseAddr(addr); err != nil {
-		return err
+		return &OptionError{"address", err}
 	}
 	if o.KeyFile == "" {
-		return errors.New(addr + ": an rcpu address needs a key file (key proto=dp9ik dom=… user=… !password=…)")
+		return &OptionError{"key file", errors.New("an rcpu address needs one (key proto=dp9ik dom=… user=… !password=…)")}
 	}
 	if o.AuthServer != "" {
 		if _, err := rcpu.AuthAddr(o.AuthServer, ""); err != nil {
-			return fmt.Errorf("auth server %w", err)
+			return &OptionError{"auth server", err}
 		}
 	}
 	return nil

@@ -130,7 +130,7 @@ func TestCheck(t *testing.T) {
 		{"gnot:564", Options{}, ""},
 		{"rcpu!gnot", Options{KeyFile: "k"}, ""},
 		{"rcpu!gnot!17019", Options{KeyFile: "k", AuthServer: "tcp!auth!567"}, ""},
-		{"rcpu!gnot", Options{}, "needs a key file"},
+		{"rcpu!gnot", Options{}, "key file: an rcpu address needs one"},
 		{"rcpu!", Options{KeyFile: "k"}, "not rcpu!host"},
 		{"rcpu!gnot!x", Options{KeyFile: "k"}, "bad port"},
 		{"rcpu!gnot", Options{KeyFile: "k", AuthServer: "a!b!c!d"}, "auth server"},

@@ -1,6 +1,6 @@
 module github.com/mackerel-plan9/mackerel-plugin-plan9
 
-go 1.26
+go 1.26.0
 
 require (
 	9fans.net/go v0.0.7
@@ -13,6 +13,8 @@ require (
 )
 
 require (
-	golang.org/x/sys v0.21.0 // indirect
-	golang.org/x/text v0.35.0 // indirect
+	github.com/cloudflare/circl v1.6.5 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )

@@ -16,16 +16,19 @@ import (
 	"github.com/jessevdk/go-flags"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
-	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/remote"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
 // Namespace chooses the Plan 9 name space a command reads.
 type Namespace struct {
 	Root     string `long:"root" value-name:"DIR" default:"/" description:"read the Plan 9 name space rooted at DIR: / on a Plan 9 host, or a name space mounted (v9fs, 9pfuse) or copied elsewhere"`
-	NineP    string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port, instead of --root"`
+	NineP    string `long:"9p" value-name:"ADDR" description:"read the name space a Plan 9 host exports over 9P at ADDR, a dial string (tcp!host!port) or host:port, instead of --root; or rcpu!host[!port] to authenticate with dp9ik and encrypt with TLS, as rimport does (needs --auth-key)"`
 	Aname    string `long:"aname" value-name:"PATH" description:"with --9p, the tree to attach (exportfs's -r root, or a path under it)"`
-	AttachAs string `long:"9p-user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none)"`
+	AttachAs string `long:"9p-user" value-name:"NAME" description:"with --9p, the user name to attach as (default: $USER, else none); over rcpu, the key's user"`
+	// AuthKey and AuthServer are for rcpu!host addresses.
+	AuthKey    string `long:"auth-key" value-name:"FILE" description:"with --9p rcpu!host, the file holding the dp9ik key, one line: key proto=dp9ik dom=DOMAIN user=USER !password=SECRET; readable only by its owner"`
+	AuthServer string `long:"auth-server" value-name:"ADDR" description:"with --9p rcpu!host, the domain's auth server, such as tcp!auth!567 (default: p9auth.DOMAIN)"`
 }
 
 // WithUser is Namespace with --user, the shorter name for --9p-user, for
@@ -60,7 +63,7 @@ func (n Namespace) Open(ctx context.Context) (ns.FS, func(), error) {
 	if user == "" {
 		user = "none"
 	}
-	c, err := ninep.Dial(ctx, n.NineP, user, n.Aname)
+	c, err := remote.Dial(ctx, n.NineP, remote.Options{User: user, Aname: n.Aname, KeyFile: n.AuthKey, AuthServer: n.AuthServer})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,10 +92,18 @@ func (n Namespace) Check(cmd *flags.Command) error {
 		return errors.New("--aname: only with --9p")
 	case n.NineP == "" && given(cmd, "9p-user"):
 		return errors.New("--9p-user: only with --9p")
+	case !remote.IsRcpu(n.NineP) && n.AuthKey != "":
+		return errors.New("--auth-key: only with --9p rcpu!host")
+	case !remote.IsRcpu(n.NineP) && n.AuthServer != "":
+		return errors.New("--auth-server: only with --9p rcpu!host")
+	case remote.IsRcpu(n.NineP) && n.AuthKey == "":
+		return errors.New("--9p " + n.NineP + ": give the dp9ik key file with --auth-key FILE")
 	}
 	if n.NineP != "" {
-		if _, err := ninep.ParseAddr(n.NineP); err != nil {
-			return fmt.Errorf("--9p: %s", strings.TrimPrefix(err.Error(), "9P: "))
+		var oe *remote.OptionError
+		if err := remote.Check(n.NineP, remote.Options{KeyFile: n.AuthKey, AuthServer: n.AuthServer}); errors.As(err, &oe) {
+			flag := map[string]string{"address": "--9p", "key file": "--auth-key", "auth server": "--auth-server"}[oe.Option]
+			return fmt.Errorf("%s: %s", flag, strings.TrimPrefix(oe.Err.Error(), "9P: "))
 		}
 	}
 	return nil

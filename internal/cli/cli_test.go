@@ -86,6 +86,13 @@ func TestCheck(t *testing.T) {
 		{[]string{"--aname", "/usr"}, "--aname: only with --9p"},
 		{[]string{"--9p-user", "glenda"}, "--9p-user: only with --9p"},
 		{[]string{"--user", "glenda"}, "--user: only with --9p, as the user to attach as"},
+		{[]string{"--9p", "rcpu!gnot", "--auth-key", "/etc/p9key", "--auth-server", "tcp!auth!567"}, ""},
+		{[]string{"--9p", "rcpu!gnot!17019", "--auth-key", "k"}, ""},
+		{[]string{"--9p", "rcpu!gnot"}, "--9p rcpu!gnot: give the dp9ik key file with --auth-key FILE"},
+		{[]string{"--9p", "rcpu!", "--auth-key", "k"}, `--9p: "rcpu!" is not rcpu!host or rcpu!host!port`},
+		{[]string{"--9p", "rcpu!gnot", "--auth-key", "k", "--auth-server", "a!b!c!d"}, `--auth-server: "a!b!c!d" is not a dial string such as tcp!host!port`},
+		{[]string{"--9p", "tcp!gnot!17564", "--auth-key", "k"}, "--auth-key: only with --9p rcpu!host"},
+		{[]string{"--auth-server", "auth"}, "--auth-server: only with --9p rcpu!host"},
 	} {
 		o, p := parse(tt.args...)
 		err := o.WithUser.Check(p.Command)

@@ -126,6 +126,14 @@ func Pipe(t testing.TB, s *Server, oneWay time.Duration) net.Conn {
 	return client
 }
 
+// Serve serves one client on c, which may carry 9P inside another
+// protocol (rcpu's TLS), and returns when the connection ends.
+func Serve(s *Server, c net.Conn) {
+	s.init()
+	s.wg.Add(1)
+	s.serve(c)
+}
+
 // Requests counts the requests received.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 

@@ -21,7 +21,7 @@ func TestInProcessMatchesCommand(t *testing.T) {
 		"procs -p rc --critical-over 100",
 		"uptime -w 60",
 		"swap",
-		"link ether0",
+		"link -i ether0",
 	} {
 		args := strings.Fields(line)
 		var out bytes.Buffer

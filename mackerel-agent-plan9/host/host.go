@@ -55,6 +55,13 @@ type Options struct {
 	System      System
 	Plugins     map[string]*config.MetricPlugin
 	Checks      map[string]*config.CheckPlugin
+	// InProcess are sources of custom values computed in the agent's own
+	// process (the fleet's plan9 values), by name.
+	InProcess map[string]InProcess
+	// InProcessChecks are checks computed in the agent's own process, by
+	// name: their Plugin says the rules (interval, notification), their
+	// Exec the result.
+	InProcessChecks []*Check
 	// IgnoreInterfaces and IgnoreFilesystems apply [interfaces] and
 	// [filesystems] ignore.
 	IgnoreInterfaces, IgnoreFilesystems *regexp.Regexp
@@ -73,9 +80,10 @@ type Options struct {
 // goroutines, but the agent runs at most one of Sample, Collect and Param
 // at a time (they share the System's samples).
 type Host struct {
-	o      Options
-	log    *logger.Logger
-	checks []*Check
+	o       Options
+	log     *logger.Logger
+	checks  []*Check
+	plugins []*Plugin
 
 	mu    sync.Mutex
 	names map[string]string // interned metric names
@@ -87,7 +95,34 @@ func New(o Options) *Host {
 	for _, n := range sortedKeys(o.Checks) {
 		h.checks = append(h.checks, &Check{Plugin: o.Checks[n]})
 	}
+	h.checks = append(h.checks, o.InProcessChecks...)
+	for _, n := range sortedKeys(o.Plugins) {
+		p := o.Plugins[n]
+		h.plugins = append(h.plugins, &Plugin{Name: n, Target: p.CustomIdentifier, cmd: p})
+	}
+	for _, n := range sortedKeys(o.InProcess) {
+		h.plugins = append(h.plugins, &Plugin{Name: n, in: o.InProcess[n]})
+	}
 	return h
+}
+
+// InProcess is a source of custom values computed in the agent's own
+// process rather than by a command.
+type InProcess interface {
+	// Values returns the values, named as they are posted without
+	// "custom.", by ctx's deadline.
+	Values(ctx context.Context, now time.Time) (map[string]float64, error)
+	// GraphDefs are the values' graph definitions, named with "custom.".
+	GraphDefs() []*mackerel.GraphDefsParam
+}
+
+// Plugin is one source of a host's custom values: a metric plugin the
+// agent runs, or one computed in-process.
+type Plugin struct {
+	Name   string
+	Target string // "" for the host, else a custom_identifier
+	cmd    *config.MetricPlugin
+	in     InProcess
 }
 
 // Name is the host's name in the configuration, "" for the agent's own.
@@ -96,8 +131,9 @@ func (h *Host) Name() string { return h.o.Name }
 // Checks are the host's checks, in name order.
 func (h *Host) Checks() []*Check { return h.checks }
 
-// Plugins are the host's metric plugins.
-func (h *Host) Plugins() map[string]*config.MetricPlugin { return h.o.Plugins }
+// Plugins are the host's sources of custom values, commands first, each
+// in name order.
+func (h *Host) Plugins() []*Plugin { return h.plugins }
 
 // Log is the host's logger.
 func (h *Host) Log() *logger.Logger { return h.log }
@@ -183,7 +219,11 @@ func (h *Host) env(cmd runner.Command, extra ...string) []string {
 // PluginValues runs a metric plugin for its values, stamped at. A plugin
 // that fails, floods or prints lines it should not costs its own values
 // only, with a log line.
-func (h *Host) PluginValues(ctx context.Context, p *config.MetricPlugin, at time.Time) queue.Batch {
+func (h *Host) PluginValues(ctx context.Context, pl *Plugin, at time.Time) queue.Batch {
+	if pl.in != nil {
+		return h.inProcessValues(ctx, pl, at)
+	}
+	p := pl.cmd
 	b := queue.Batch{Source: "plugin " + p.Name, Target: p.CustomIdentifier}
 	res := h.o.Runner.Run(ctx, p.Command, h.env(p.Command, EnvPluginMeta+"=")...)
 	if res.Stderr != "" {
@@ -214,11 +254,33 @@ func (h *Host) PluginValues(ctx context.Context, p *config.MetricPlugin, at time
 	return b
 }
 
-// GraphDefs runs every metric plugin for its graph definitions.
+// inProcessValues takes the values of a source computed in-process.
+func (h *Host) inProcessValues(ctx context.Context, pl *Plugin, at time.Time) queue.Batch {
+	b := queue.Batch{Source: "plugin " + pl.Name}
+	vals, err := pl.in.Values(ctx, time.Now())
+	if err != nil {
+		h.log.Errorf("%s: %v", pl.Name, err)
+		return b
+	}
+	for _, n := range sortedKeys(vals) {
+		v := vals[n]
+		if math.IsNaN(v) || math.IsInf(v, 0) || !validMetricKey.MatchString(n) {
+			continue
+		}
+		b.Values = append(b.Values, queue.Value{Name: h.intern("custom." + n), Time: at.Unix(), Value: v})
+	}
+	return b
+}
+
+// GraphDefs runs every metric plugin for its graph definitions, and adds
+// those of the sources computed in-process.
 func (h *Host) GraphDefs(ctx context.Context) []*mackerel.GraphDefsParam {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var all []*mackerel.GraphDefsParam
+	for _, in := range h.o.InProcess {
+		all = append(all, in.GraphDefs()...)
+	}
 	for _, n := range sortedKeys(h.o.Plugins) {
 		p := h.o.Plugins[n]
 		wg.Go(func() {

@@ -68,6 +68,14 @@ type Options struct {
 	HTTPTimeout time.Duration
 	// Runner runs plugins and checks (a zero runner.Runner when nil).
 	Runner Runner
+	// Fleet watches the configuration's [host.NAME] tables, those of
+	// Shard, instead of Hosts.
+	Fleet bool
+	Shard Shard
+	// Reload delivers the configuration read again (a hangup): in fleet
+	// mode hosts added start, hosts removed stop (they are not retired),
+	// changed ones start again, and the others go on without a gap.
+	Reload <-chan *config.Config
 }
 
 // HostOptions is one host to watch: what package host needs, and where
@@ -76,6 +84,8 @@ type HostOptions struct {
 	host.Options
 	// IDFile keeps the host's id on Mackerel.
 	IDFile string
+	// conf is a fleet host's table, to tell at a reload whether it changed.
+	conf *config.Host
 }
 
 // Agent is one running agent.
@@ -87,6 +97,8 @@ type Agent struct {
 	run               Runner
 	version, revision string
 	hosts             []*watched
+	shard             Shard
+	reload            <-chan *config.Config
 
 	// The loop's state, touched by the loop only.
 	events      chan func()
@@ -133,6 +145,10 @@ func New(o Options) (*Agent, error) {
 		return nil, &config.Error{File: o.Config.File, Key: "apibase", Msg: err.Error()}
 	}
 	a.api = c
+	a.shard, a.reload = o.Shard, o.Reload
+	if o.Fleet {
+		o.Hosts = a.fleetHosts(o.Config, o.Shard)
+	}
 	for _, ho := range o.Hosts {
 		a.hosts = append(a.hosts, a.newWatched(ho))
 	}
@@ -209,6 +225,10 @@ func (a *Agent) loop(term <-chan struct{}) error {
 				f()
 			}
 		case <-ch:
+		case c := <-a.reload:
+			if !a.terminating {
+				a.reloadHosts(c, a.clock.Now())
+			}
 		case _, ok := <-term:
 			if !ok {
 				term = nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ type simClock struct {
 type clockStep struct {
 	at time.Time
 	by time.Duration
+	do func() // instead of a step, when set
 }
 
 type sleeper struct {
@@ -73,12 +75,21 @@ func (c *simClock) Elapsed() time.Duration {
 	return c.elapsed
 }
 
+// at runs f when the clock reaches t, as an operator's action would.
+func (c *simClock) at(t time.Time, f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.steps = append(c.steps, clockStep{at: t, do: f})
+	sort.SliceStable(c.steps, func(i, j int) bool { return c.steps[i].at.Before(c.steps[j].at) })
+}
+
 // step sets the wall clock forward (or back, for a negative by) when it
 // reaches at.
 func (c *simClock) step(at time.Time, by time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.steps = append(c.steps, clockStep{at, by})
+	c.steps = append(c.steps, clockStep{at: at, by: by})
+	sort.SliceStable(c.steps, func(i, j int) bool { return c.steps[i].at.Before(c.steps[j].at) })
 }
 
 func (c *simClock) Until(t time.Time, inflight int) (<-chan time.Time, func()) {
@@ -148,8 +159,12 @@ func (c *simClock) advance() {
 		c.steps = c.steps[1:]
 		if st.at.After(c.now) {
 			c.elapsed += st.at.Sub(c.now)
+			c.now = st.at
 		}
-		c.now = st.at.Add(st.by)
+		if st.do != nil {
+			st.do()
+		}
+		c.now = c.now.Add(st.by)
 		for _, s := range c.sleepers {
 			s.at = s.at.Add(st.by) // sleeps are measured in passing time
 		}

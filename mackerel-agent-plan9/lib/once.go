@@ -97,10 +97,9 @@ func collectOnce(ctx context.Context, h *host.Host, clock Clock) (*onceOutput, e
 	for _, v := range sys.Values {
 		out.Metrics.Values[v.Name] = v.Value
 	}
-	for _, n := range sortedKeys(h.Plugins()) {
-		p := h.Plugins()[n]
+	for _, p := range h.Plugins() {
 		m := out.Metrics.Values
-		if ci := p.CustomIdentifier; ci != "" {
+		if ci := p.Target; ci != "" {
 			if out.Metrics.CustomIdentifiers == nil {
 				out.Metrics.CustomIdentifiers = map[string]map[string]float64{}
 			}

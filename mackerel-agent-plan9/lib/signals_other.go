@@ -5,3 +5,5 @@ package agent
 import "os"
 
 var stopSignals = []os.Signal{os.Interrupt}
+
+var hangupSignals []os.Signal

@@ -11,3 +11,7 @@ import (
 // os/signal delivers only notes that match a Notify'd one exactly, so
 // without these the documented way to stop the agent did nothing.
 var stopSignals = []os.Signal{os.Interrupt, syscall.Note("hangup"), syscall.Note("interrupt\n"), syscall.Note("hangup\n")}
+
+// hangupSignals: on Plan 9 a hangup stops the agent (stopSignals holds
+// it), whatever it watches.
+var hangupSignals []os.Signal

@@ -8,4 +8,7 @@ import (
 )
 
 // stopSignals stop the agent, as upstream's.
-var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// hangupSignals stop the native agent and reload a fleet's configuration.
+var hangupSignals = []os.Signal{syscall.SIGHUP}

@@ -18,7 +18,12 @@ import (
 type watched struct {
 	a   *Agent
 	h   *host.Host
+	o   HostOptions
 	log *logger.Logger
+	// ctx ends when the host stops being watched (a stop, or a reload
+	// that removed it): its plugins and checks end with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	reg     registration
 	id      string // the host's id on Mackerel; "" until it is known
@@ -77,10 +82,11 @@ func (a *Agent) newWatched(o HostOptions) *watched {
 	if o.AgentName == "" {
 		o.AgentName, o.Version, o.Revision = a.UserAgent(), a.version, a.revision
 	}
-	w := &watched{a: a, h: host.New(o.Options), log: lg, running: map[string]bool{}, custom: map[string]*customHost{}}
+	w := &watched{a: a, h: host.New(o.Options), o: o, log: lg, running: map[string]bool{}, custom: map[string]*customHost{}}
 	w.reg.idFile = o.IDFile
-	w.metrics = queue.Metrics{Second: -1, Log: lg, HoldPlugins: len(o.Plugins) > 0}
-	w.reports = queue.Reports{Checks: len(o.Checks), Log: lg}
+	w.metrics = queue.Metrics{Second: -1, Log: lg}
+	w.metrics.HoldPlugins = len(w.h.Plugins()) > 0
+	w.reports = queue.Reports{Checks: len(w.h.Checks()), Log: lg}
 	for _, c := range w.h.Checks() {
 		w.checks = append(w.checks, &checkRun{c: c, sched: every{interval: c.Plugin.Interval}})
 	}
@@ -104,6 +110,7 @@ func (w *watched) addCustom(ci string) {
 // seconds on, spread by the host's name so that a fleet started together
 // does not call the API at once.
 func (w *watched) start(now time.Time) {
+	w.ctx, w.cancel = context.WithCancel(w.a.runCtx)
 	w.sample = every{interval: SampleInterval, next: now}
 	w.tick = every{interval: MetricsInterval, align: true, next: now}
 	if b := now.Truncate(MetricsInterval).Add(MetricsInterval); b.Sub(now) < startTickGap {
@@ -118,6 +125,20 @@ func (w *watched) start(now time.Time) {
 	w.defs.at = spread
 	if len(w.h.Plugins()) == 0 {
 		w.defs.settled = true
+	}
+}
+
+// remove stops watching the host at once: its plugins and checks end, its
+// connection closes, and what it queued is dropped.
+func (w *watched) remove(why string) {
+	w.cancel()
+	if r, ok := w.o.System.(*host.Remote); ok {
+		r.Session().Close()
+	}
+	if n, r := w.metrics.Len(), w.reports.Len(); n+r > 0 {
+		w.log.Warningf("No longer watched (%s): %d values and %d check reports dropped", why, n, r)
+	} else {
+		w.log.Infof("No longer watched: %s", why)
 	}
 }
 
@@ -239,7 +260,7 @@ func (w *watched) pumpSys() {
 	w.sys = w.sys[1:]
 	w.sysBusy = true
 	w.a.spawn(func() func() {
-		f := j.run(w.a.runCtx)
+		f := j.run(w.ctx)
 		return func() {
 			w.sysBusy = false
 			if f != nil {
@@ -273,15 +294,15 @@ func (w *watched) startCollection(at time.Time) {
 	}}) {
 		w.log.Warningf("The system metrics of the last minute are still being read; skipping those of %s", at.Format(time.RFC3339))
 	}
-	for _, n := range sortedKeys(w.h.Plugins()) {
-		p := w.h.Plugins()[n]
+	for _, p := range w.h.Plugins() {
+		n := p.Name
 		if w.running[n] {
 			w.log.Warningf("plugin %s is still running; skipping its run of %s", n, at.Format(time.RFC3339))
 			continue
 		}
 		w.running[n] = true
 		w.a.spawn(func() func() {
-			b := w.h.PluginValues(w.a.runCtx, p, at)
+			b := w.h.PluginValues(w.ctx, p, at)
 			return func() {
 				w.running[n] = false
 				w.metrics.Add(b, w.a.clock.Now())
@@ -317,11 +338,11 @@ func (w *watched) startGraphDefs() {
 	w.a.spawn(func() func() {
 		defs := w.defs.defs
 		if !fetched {
-			defs = w.h.GraphDefs(w.a.runCtx)
+			defs = w.h.GraphDefs(w.ctx)
 		}
 		var err error
 		if len(defs) > 0 {
-			ctx, cancel := context.WithTimeout(w.a.runCtx, time.Minute)
+			ctx, cancel := context.WithTimeout(w.ctx, time.Minute)
 			err = w.a.api.CreateGraphDefs(ctx, defs)
 			cancel()
 		}
@@ -350,7 +371,7 @@ func (w *watched) startGraphDefs() {
 func (w *watched) startCheck(c *checkRun, at time.Time) {
 	c.running = true
 	w.a.spawn(func() func() {
-		r := w.h.RunCheck(w.a.runCtx, c.c, at)
+		r := w.h.RunCheck(w.ctx, c.c, at)
 		return func() {
 			c.running = false
 			prev := c.c.Last()
@@ -361,7 +382,7 @@ func (w *watched) startCheck(c *checkRun, at time.Time) {
 			}
 			if c.c.Plugin.Action != nil {
 				w.a.spawn(func() func() {
-					w.h.RunAction(w.a.runCtx, c.c, r, prev)
+					w.h.RunAction(w.ctx, c.c, r, prev)
 					return nil
 				})
 			}

@@ -1,0 +1,131 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/remote"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/lib/sysmetrics"
+)
+
+// Redialling a host that did not answer backs off from 5 s to 1 min: a
+// host that comes back is seen within the minute.
+const (
+	redialFirst = 5 * time.Second
+	redialLimit = time.Minute
+)
+
+// Remote is a fleet host's kernel, read over the network through one
+// session kept open across reads: its system metrics, its specs and
+// whether it answers. A read that does not end within the host's timeout
+// drops the connection (and with it whatever still waits on it); a host
+// that cannot be reached is dialled again only after a backoff, so that a
+// dead host costs one dial every two minutes, not one every sample.
+type Remote struct {
+	s        *remote.Session
+	timeout  time.Duration
+	coll     *sysmetrics.Collector
+	consoles []fsspace.Spec
+	logf     func(string, ...any)
+
+	mu   sync.Mutex
+	err  error     // why the host last failed; nil when it answered
+	next time.Time // no dial before then
+	wait time.Duration
+	now  time.Time // the last time given
+}
+
+// NewRemote reads the host of s; consoles are its file servers, timeout
+// bounds each dial and each reading.
+func NewRemote(s *remote.Session, consoles []fsspace.Spec, timeout time.Duration, logf func(string, ...any)) *Remote {
+	return &Remote{s: s, timeout: timeout, consoles: consoles, logf: logf, coll: sysmetrics.New(s, consoles, logf)}
+}
+
+// Session is the host's session.
+func (r *Remote) Session() *remote.Session { return r.s }
+
+// read connects if need be, then runs f within the host's timeout.
+func (r *Remote) read(ctx context.Context, now time.Time, f func(ctx context.Context) error) error {
+	r.mu.Lock()
+	r.now = now
+	if r.s.Err() != nil && now.Before(r.next) {
+		err := r.err
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	err := r.s.Connect(ctx)
+	if err == nil {
+		err = f(ctx)
+		switch {
+		case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+			r.s.Reset()
+			err = fmt.Errorf("%s: no answer within %v", r.s.Addr(), r.timeout)
+		case r.s.Err() != nil:
+			err = r.s.Err()
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.wait = min(max(2*r.wait, redialFirst), redialLimit)
+		r.next = now.Add(r.wait)
+	} else {
+		r.wait, r.next = 0, time.Time{}
+	}
+	r.err = err
+	return err
+}
+
+// Sample takes the five-second sample.
+func (r *Remote) Sample(ctx context.Context, now time.Time) {
+	r.read(ctx, now, func(ctx context.Context) error {
+		r.coll.Sample(ctx, now)
+		return nil
+	})
+}
+
+// Collect returns the minute's system metrics; none when the host did not
+// answer: absent, never zero.
+func (r *Remote) Collect(ctx context.Context, now time.Time) map[string]float64 {
+	var m map[string]float64
+	if err := r.read(ctx, now, func(ctx context.Context) error {
+		m = r.coll.Collect(ctx, now)
+		return nil
+	}); err != nil {
+		return nil
+	}
+	return m
+}
+
+// Specs reads the host's specs.
+func (r *Remote) Specs(ctx context.Context) (sysmetrics.HostSpecs, error) {
+	r.mu.Lock()
+	now := r.now
+	r.mu.Unlock()
+	var sp sysmetrics.HostSpecs
+	err := r.read(ctx, now, func(ctx context.Context) error {
+		var err error
+		sp, err = sysmetrics.Specs(ctx, r.s, r.consoles)
+		if err != nil && sp.Meta.Kernel != nil {
+			r.logf("host specs: %v", err)
+			err = nil
+		}
+		return err
+	})
+	return sp, err
+}
+
+// Reachable says whether the host answers now: nil, or why not.
+func (r *Remote) Reachable(ctx context.Context, now time.Time) error {
+	return r.read(ctx, now, func(ctx context.Context) error {
+		_, err := r.s.Stat("dev/sysstat")
+		return err
+	})
+}

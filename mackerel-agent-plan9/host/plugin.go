@@ -190,3 +190,10 @@ func sortedKeys[T any](m map[string]T) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// ParseGraphDefs is what the agent makes of graph definitions a plugin
+// prints: those that Mackerel would take, named with "custom.".
+func ParseGraphDefs(out string) ([]*mackerel.GraphDefsParam, error) {
+	defs, _, err := parseGraphDefs(out)
+	return defs, err
+}

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,13 +12,16 @@ import (
 	"time"
 
 	"9fans.net/go/plan9"
+	mp "github.com/mackerelio/go-mackerel-plugin"
 	"github.com/mackerelio/mackerel-client-go"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/host"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/queue"
+	mpplan9 "github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-plugin-plan9/lib"
 )
 
 // fleetHost is a Plan 9 host for the fleet's tests: a real capture served
@@ -244,4 +249,30 @@ func TestShard(t *testing.T) {
 		}
 	}
 	_ = queue.HostSecond
+}
+
+// The plugin computed in-process defines the same graphs as the command
+// prints with MACKEREL_AGENT_PLUGIN_META.
+func TestInProcessGraphDefs(t *testing.T) {
+	p := &mpplan9.Plugin{Prefix: "plan9"}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	mp.NewMackerelPlugin(p).OutputDefinitions()
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	want, err := host.ParseGraphDefs(string(out))
+	if err != nil || len(want) < 15 {
+		t.Fatalf("%d definitions: %v", len(want), err)
+	}
+	got := (&plan9Values{p: p}).GraphDefs()
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if string(wj) != string(gj) {
+		t.Errorf("in-process:\n%s\nthe command:\n%s", gj, wj)
+	}
 }

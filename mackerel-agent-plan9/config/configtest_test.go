@@ -15,6 +15,8 @@ import (
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // A file that holds the API key and that others can read gets one
@@ -84,10 +86,7 @@ func namespaceCheck(root string) func(*Config) error {
 // and warnings, and fails on an error, an unknown key or a name space
 // that is not Plan 9's.
 func TestConfigtest(t *testing.T) {
-	capture, err := filepath.Abs("../../testdata/qemu-9front-11879-amd64-9pc64")
-	if err != nil {
-		t.Fatal(err)
-	}
+	capture := testkit.Capture(testkit.Front11879amd64)
 	empty := t.TempDir()
 	good := writeConf(t, "apikey = \"k\"\n")
 	http := writeConf(t, "apikey = \"k\"\napibase = \"http://10.0.2.2:8080\"\ncloud_platform = \"none\"\n")
@@ -184,7 +183,7 @@ baz = 1
 		return w
 	}
 	cmd := exec.Command("go", "tool", "mackerel-agent", "configtest", "-conf", conf)
-	cmd.Dir = "../../tools"
+	cmd.Dir = testkit.Path("tools")
 	var ue bytes.Buffer
 	cmd.Stderr = &ue
 	if err := cmd.Run(); err == nil {

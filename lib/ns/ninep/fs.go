@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -381,41 +378,9 @@ var services = map[string]string{"9fs": "564", "exportfs": "17007", "rexexec": "
 // ParseAddr turns a Plan 9 dial string ("tcp!gnot!17564", "net!gnot!9fs",
 // "gnot!exportfs", "gnot") or a host:port into a host:port for net.Dial.
 func ParseAddr(addr string) (string, error) {
-	if addr == "" {
-		return "", errors.New("9P: empty address")
-	}
-	if strings.Contains(addr, "!") {
-		f := strings.Split(addr, "!")
-		if len(f) == 3 {
-			if f[0] != "tcp" && f[0] != "net" {
-				return "", fmt.Errorf("9P: %q: network %q is not tcp", addr, f[0])
-			}
-			f = f[1:]
-		}
-		if len(f) > 2 || f[0] == "" {
-			return "", fmt.Errorf("9P: %q is not a dial string such as tcp!host!564", addr)
-		}
-		port := DefaultPort
-		if len(f) == 2 {
-			port = f[1]
-			if p, ok := services[port]; ok {
-				port = p
-			}
-		}
-		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-			return "", fmt.Errorf("9P: %q: unknown service %q", addr, port)
-		}
-		return net.JoinHostPort(f[0], port), nil
-	}
-	host, port, err := net.SplitHostPort(addr)
+	hp, err := ns.DialAddr(addr, DefaultPort, services)
 	if err != nil {
-		if strings.Count(addr, ":") == 0 || strings.HasPrefix(addr, "[") {
-			return net.JoinHostPort(strings.Trim(addr, "[]"), DefaultPort), nil
-		}
-		return "", fmt.Errorf("9P: %q: %v", addr, err)
+		return "", fmt.Errorf("9P: %v", err)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return "", fmt.Errorf("9P: %q: bad port %q", addr, port)
-	}
-	return net.JoinHostPort(host, port), nil
+	return hp, nil
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/tokenize"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu/dp9ik"
 )
 
@@ -57,7 +58,7 @@ func ParseKey(line string) (*dp9ik.Key, error) {
 	if strings.Contains(line, "\n") {
 		return nil, errors.New("more than one line; give only the dp9ik key")
 	}
-	toks, err := tokenize(line)
+	toks, err := tokenize.Split(line)
 	if err != nil {
 		return nil, err
 	}
@@ -90,38 +91,4 @@ func ParseKey(line string) (*dp9ik.Key, error) {
 		return nil, fmt.Errorf("dom %s longer than %d bytes", attr["dom"], dp9ik.DomLen-1)
 	}
 	return dp9ik.NewKey(attr["user"], attr["dom"], attr["!password"]), nil
-}
-
-// tokenize splits as Plan 9's tokenize does: at blanks, with '…' quoting
-// and ” for a quote inside.
-func tokenize(s string) ([]string, error) {
-	var toks []string
-	var cur strings.Builder
-	in, have := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case in && c == '\'' && i+1 < len(s) && s[i+1] == '\'':
-			cur.WriteByte('\'')
-			i++
-		case c == '\'':
-			in, have = !in, true
-		case !in && (c == ' ' || c == '\t' || c == '\r'):
-			if have {
-				toks = append(toks, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteByte(c)
-			have = true
-		}
-	}
-	if in {
-		return nil, errors.New("unterminated quote")
-	}
-	if have {
-		toks = append(toks, cur.String())
-	}
-	return toks, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu/dp9ik"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu/tlspsk"
 )
@@ -97,7 +98,7 @@ func AuthAddr(addr, dom string) (string, error) {
 	if addr == "" {
 		addr = "p9auth." + dom
 	}
-	return hostPort(addr, AuthPort, map[string]string{"ticket": AuthPort})
+	return ns.DialAddr(addr, AuthPort, map[string]string{"ticket": AuthPort})
 }
 
 // ParseAddr turns rcpu!host[!port] into host:port.
@@ -106,41 +107,9 @@ func ParseAddr(addr string) (string, error) {
 	if !ok || rest == "" {
 		return "", fmt.Errorf("%q is not rcpu!host or rcpu!host!port", addr)
 	}
-	return hostPort(rest, DefaultPort, map[string]string{"rcpu": DefaultPort})
+	return ns.DialAddr(rest, DefaultPort, map[string]string{"rcpu": DefaultPort})
 }
 
-// hostPort accepts host, host!port, tcp!host!port, net!host!port and
-// host:port.
-func hostPort(addr, port string, services map[string]string) (string, error) {
-	host := addr
-	if strings.Contains(addr, "!") {
-		f := strings.Split(addr, "!")
-		if len(f) == 3 && (f[0] == "tcp" || f[0] == "net") {
-			f = f[1:]
-		}
-		if len(f) > 2 || f[0] == "" {
-			return "", fmt.Errorf("%q is not a dial string such as tcp!host!port", addr)
-		}
-		host = f[0]
-		if len(f) == 2 {
-			port = f[1]
-		}
-	} else if h, p, err := net.SplitHostPort(addr); err == nil {
-		host, port = h, p
-	} else {
-		host = strings.Trim(addr, "[]")
-	}
-	if p, ok := services[port]; ok {
-		port = p
-	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return "", fmt.Errorf("%q: bad port %q", addr, port)
-	}
-	if host == "" {
-		return "", fmt.Errorf("%q: no host", addr)
-	}
-	return net.JoinHostPort(host, port), nil
-}
 
 // scriptConn turns text where 9P should begin into an error: the script
 // or the host's rc complaining (its standard error is the connection),

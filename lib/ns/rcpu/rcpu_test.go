@@ -28,7 +28,7 @@ func TestParseKey(t *testing.T) {
 		{"key proto=dp9ik dom=d !password=pw", "no user="},
 		{"key proto=dp9ik user=u !password=pw", "no dom="},
 		{"key proto=dp9ik dom=d user=u", "no !password="},
-		{"key proto=dp9ik dom=d user=u !password='pw", "unterminated quote"},
+		{"key proto=dp9ik dom=d user=u !password='pw", "a quote is not closed"},
 		{"key proto=dp9ik dom=d user=u user=v !password=pw", "user given twice"},
 		{"key proto=dp9ik dom=d user=u !password=pw\nkey proto=dp9ik dom=e user=u !password=pw", "more than one line"},
 		{"key proto=dp9ik dom=d user=" + strings.Repeat("u", 28) + " !password=pw", "longer than 27 bytes"},

@@ -132,7 +132,7 @@ func TestCheck(t *testing.T) {
 		{"rcpu!gnot!17019", Options{KeyFile: "k", AuthServer: "tcp!auth!567"}, ""},
 		{"rcpu!gnot", Options{}, "key file: an rcpu address needs one"},
 		{"rcpu!", Options{KeyFile: "k"}, "not rcpu!host"},
-		{"rcpu!gnot!x", Options{KeyFile: "k"}, "bad port"},
+		{"rcpu!gnot!x", Options{KeyFile: "k"}, "unknown service"},
 		{"rcpu!gnot", Options{KeyFile: "k", AuthServer: "a!b!c!d"}, "auth server"},
 		{"udp!gnot!1", Options{}, "not tcp"},
 	} {

@@ -79,7 +79,7 @@ func TestCheck(t *testing.T) {
 		{[]string{"--9p", "tcp!gnot!17564", "--aname", "/usr", "--user", "glenda"}, ""},
 		{[]string{"--9p", "gnot:17564", "--9p-user", "glenda"}, ""},
 		{[]string{"--9p", ""}, "--9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
-		{[]string{"--9p=tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!564`},
+		{[]string{"--9p=tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!port`},
 		{[]string{"--9p", "udp!gnot!564"}, `--9p: "udp!gnot!564": network "udp" is not tcp`},
 		{[]string{"--root", "/", "--9p", "tcp!gnot!17564"}, "--root and --9p: give one or the other"},
 		{[]string{"--root", ""}, "--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot"},

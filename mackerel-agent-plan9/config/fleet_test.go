@@ -80,7 +80,7 @@ func TestFleetErrors(t *testing.T) {
 		{"[host.gnot]\naddress = \"tcp!a!b!c\"\n", `: host.gnot: address: "tcp!a!b!c" is not a dial string`},
 		{"[host.gnot]\naddress = \"rcpu!\"\n", `: host.gnot: address: "rcpu!" is not rcpu!host or rcpu!host!port`},
 		{"[host.gnot]\naddress = \"rcpu!gnot!1!2\"\n", `: host.gnot: address: "rcpu!gnot!1!2": network "gnot" is not tcp`},
-		{"[host.gnot]\naddress = \"rcpu!a!b!c!d\"\n", `: host.gnot: address: "rcpu!a!b!c!d" is not a dial string such as tcp!host!564`},
+		{"[host.gnot]\naddress = \"rcpu!a!b!c!d\"\n", `: host.gnot: address: "rcpu!a!b!c!d" is not a dial string such as tcp!host!port`},
 		{"[host.gnot]\naddress = \"rcpu!gnot!ssh\"\n", `: host.gnot: address: "rcpu!gnot!ssh": unknown service "ssh"`},
 		{"[host.gnot]\naddress = \"rcpu!gnot\"\n", `: host.gnot: auth_key is missing: an rcpu address needs the file of the dp9ik key`},
 		{"[host.gnot]\naddress = \"tcp!gnot!564\"\nauth_key = \"/k\"\n", `: host.gnot: auth_key and auth_server are for rcpu! addresses only`},

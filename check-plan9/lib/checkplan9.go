@@ -113,19 +113,7 @@ func Do() {
 // 2 CRITICAL, 3 UNKNOWN. The result is one line on stdout.
 func Run(args []string, stdout, stderr io.Writer) int {
 	var global globalOptions
-	parser := flags.NewParser(&global, flags.HelpFlag|flags.PassDoubleDash)
-	parser.Name = name
-	parser.Usage = "[OPTIONS]"
-	parser.LongDescription = "Mackerel check plugins for Plan 9 and 9front hosts. Each subcommand prints one line, '<Name> <STATUS>: message', and exits 0 (OK), 1 (WARNING), 2 (CRITICAL) or 3 (UNKNOWN). See check-plan9 SUBCOMMAND --help."
-	checks := map[string]check{}
-	names := map[string]string{}
-	for _, s := range subcommands {
-		c := s.new()
-		if _, err := parser.AddCommand(s.name, s.short, s.long, c); err != nil {
-			panic(err)
-		}
-		checks[s.name], names[s.name] = c, s.checker
-	}
+	parser, checks, names := newParser(&global)
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		fmt.Fprintf(stdout, "%s %s\n", name, cli.Version())
 		return 0
@@ -166,6 +154,25 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		ckr.Name = names[parser.Active.Name]
 	}
 	return result(stdout, ckr)
+}
+
+// newParser is check-plan9's command line: the global options, and each
+// subcommand with its check and its checker's name.
+func newParser(global *globalOptions) (*flags.Parser, map[string]check, map[string]string) {
+	parser := flags.NewParser(global, flags.HelpFlag|flags.PassDoubleDash)
+	parser.Name = name
+	parser.Usage = "[OPTIONS]"
+	parser.LongDescription = "Mackerel check plugins for Plan 9 and 9front hosts. Each subcommand prints one line, '<Name> <STATUS>: message', and exits 0 (OK), 1 (WARNING), 2 (CRITICAL) or 3 (UNKNOWN). See check-plan9 SUBCOMMAND --help."
+	checks := map[string]check{}
+	names := map[string]string{}
+	for _, s := range subcommands {
+		c := s.new()
+		if _, err := parser.AddCommand(s.name, s.short, s.long, c); err != nil {
+			panic(err) // the table above is wrong
+		}
+		checks[s.name], names[s.name] = c, s.checker
+	}
+	return parser, checks, names
 }
 
 // usage reports a bad command line: UNKNOWN, as the check could not run,

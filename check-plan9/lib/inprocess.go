@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jessevdk/go-flags"
 	"github.com/mackerelio/checkers"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
@@ -31,17 +30,7 @@ type Check struct {
 // and the like) are refused: the caller gives the name space.
 func Parse(args []string) (*Check, error) {
 	var global globalOptions
-	parser := flags.NewParser(&global, flags.HelpFlag|flags.PassDoubleDash)
-	parser.Name = name
-	checks := map[string]check{}
-	names := map[string]string{}
-	for _, s := range subcommands {
-		c := s.new()
-		if _, err := parser.AddCommand(s.name, s.short, s.long, c); err != nil {
-			return nil, err
-		}
-		checks[s.name], names[s.name] = c, s.checker
-	}
+	parser, checks, names := newParser(&global)
 	rest, help, err := cli.Parse(parser, args, io.Discard)
 	switch {
 	case help:

@@ -79,7 +79,7 @@ func TestCheck(t *testing.T) {
 		{[]string{"--9p", "tcp!gnot!17564", "--aname", "/usr", "--user", "glenda"}, ""},
 		{[]string{"--9p", "gnot:17564", "--9p-user", "glenda"}, ""},
 		{[]string{"--9p", ""}, "--9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
-		{[]string{"--9p=tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!port`},
+		{[]string{"--9p=tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x": not a dial string such as tcp!host!port`},
 		{[]string{"--9p", "udp!gnot!564"}, `--9p: "udp!gnot!564": network "udp" is not tcp`},
 		{[]string{"--root", "/", "--9p", "tcp!gnot!17564"}, "--root and --9p: give one or the other"},
 		{[]string{"--root", ""}, "--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot"},
@@ -90,7 +90,7 @@ func TestCheck(t *testing.T) {
 		{[]string{"--9p", "rcpu!gnot!17019", "--auth-key", "k"}, ""},
 		{[]string{"--9p", "rcpu!gnot"}, "--9p rcpu!gnot: give the dp9ik key file with --auth-key FILE"},
 		{[]string{"--9p", "rcpu!", "--auth-key", "k"}, `--9p: "rcpu!" is not rcpu!host or rcpu!host!port`},
-		{[]string{"--9p", "rcpu!gnot", "--auth-key", "k", "--auth-server", "a!b!c!d"}, `--auth-server: "a!b!c!d" is not a dial string such as tcp!host!port`},
+		{[]string{"--9p", "rcpu!gnot", "--auth-key", "k", "--auth-server", "a!b!c!d"}, `--auth-server: "a!b!c!d": not a dial string such as tcp!host!port`},
 		{[]string{"--9p", "tcp!gnot!17564", "--auth-key", "k"}, "--auth-key: only with --9p rcpu!host"},
 		{[]string{"--auth-server", "auth"}, "--auth-server: only with --9p rcpu!host"},
 	} {

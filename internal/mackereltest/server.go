@@ -8,9 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,15 +22,6 @@ import (
 
 // Key is the API key the server accepts.
 const Key = "test-api-key"
-
-func sortedHosts(m map[string]*mackerel.Host) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Call is one request the stand-in API received.
 type Call struct {
@@ -188,7 +180,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, status, map[string]string{"id": id})
 	case r.Method == "GET" && r.URL.Path == "/api/v0/hosts":
 		var hosts []*mackerel.Host
-		for _, id := range sortedHosts(f.hosts) {
+		for _, id := range slices.Sorted(maps.Keys(f.hosts)) {
 			if h := f.hosts[id]; h.CustomIdentifier == r.URL.Query().Get("customIdentifier") && !h.IsRetired {
 				hosts = append(hosts, h)
 			}

@@ -8,9 +8,10 @@ package config
 
 import (
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
+	"maps"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
@@ -163,7 +164,7 @@ func (c *Config) IDFile() string { return filepath.Join(c.Root, "id") }
 func (c *Config) HostDir(name string) string { return filepath.Join(c.Root, "hosts", name) }
 
 // HostNames lists the fleet's hosts in order.
-func (c *Config) HostNames() []string { return sortedKeys(c.Hosts) }
+func (c *Config) HostNames() []string { return slices.Sorted(maps.Keys(c.Hosts)) }
 
 // CustomIdentifiers lists the custom_identifier hosts that plugins post
 // to, in the order of the plugins' names.
@@ -176,20 +177,11 @@ func (c *Config) CustomIdentifiers() []string {
 			ids = append(ids, id)
 		}
 	}
-	for _, n := range sortedKeys(c.MetricPlugins) {
+	for _, n := range slices.Sorted(maps.Keys(c.MetricPlugins)) {
 		add(c.MetricPlugins[n].CustomIdentifier)
 	}
-	for _, n := range sortedKeys(c.CheckPlugins) {
+	for _, n := range slices.Sorted(maps.Keys(c.CheckPlugins)) {
 		add(c.CheckPlugins[n].CustomIdentifier)
 	}
 	return ids
-}
-
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

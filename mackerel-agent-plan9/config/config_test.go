@@ -368,7 +368,7 @@ func TestREADMEConfigurations(t *testing.T) {
 		body, _, _ := strings.Cut(blk, "```")
 		f := writeConf(t, body)
 		// The key file its rcpu host names.
-		if err := os.WriteFile(filepath.Join(filepath.Dir(f), "mon.key"), []byte("key\n"), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(f), "mon.key"), []byte("key proto=dp9ik dom=example.org user=mon !password=x\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		_, unexpected, err := Load(f, false)

@@ -3,16 +3,16 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
+	checkplan9 "github.com/mackerel-plan9/mackerel-plugin-plan9/check-plan9/lib"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/tokenize"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/rcpu"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/remote"
 )
 
 // validHostName is what a [host.NAME] may be called: a name that is a
@@ -69,51 +69,28 @@ func resolveHost(file, name string, t *hostTable) (*Host, error) {
 	return h, nil
 }
 
-// Ports of the rcpu transport's services, by their names in Plan 9's
-// /lib/ndb/common.
-const (
-	rcpuPort   = "17019"
-	ticketPort = "567"
-)
-
 // checkAddress accepts the addresses a fleet host can be read at, as
 // --9p takes them: a plain 9P export (tcp!host!port, host!port, host:port,
 // host) or rcpu!ADDR, the host's rcpu service, ADDR in the same forms.
 func checkAddress(addr string) error {
-	if rest, ok := strings.CutPrefix(addr, "rcpu!"); ok {
-		if rest == "" {
-			return fmt.Errorf("%q is not rcpu!host or rcpu!host!port", addr)
-		}
-		return checkDialString(addr, rest, "rcpu", rcpuPort)
+	err := remote.Check(addr, remote.Options{KeyFile: "-"})
+	var oe *remote.OptionError
+	if errors.As(err, &oe) {
+		err = oe.Err
 	}
-	return checkDialString(addr, addr, "", "")
-}
-
-// checkDialString checks s, the dial-string part of addr, as the 9P
-// client parses it, with the service name svc standing for port.
-func checkDialString(addr, s, svc, port string) error {
-	if svc != "" {
-		if h, ok := strings.CutSuffix(s, "!"+svc); ok {
-			s = h + "!" + port
-		}
-	}
-	if _, err := ninep.ParseAddr(s); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "9P: ")
-		if s != addr {
-			msg = strings.Replace(msg, strconv.Quote(s), strconv.Quote(addr), 1)
-		}
-		return errors.New(msg)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "9P: "))
 	}
 	return nil
 }
 
 // checkAuth checks the rcpu keys of t, defined in file, and returns the
 // key file's path. An rcpu address needs the key; plain 9P takes neither.
-// The key file must be a regular file that only its owner can read, as
-// the transport requires; that it holds a dp9ik key is the transport's to
-// say.
+// The key file must hold a dp9ik key and be a regular file that only its
+// owner can read, as the transport requires: it reads it here as it will
+// at every dial.
 func checkAuth(file string, t *hostTable) (key string, err error) {
-	if !strings.HasPrefix(t.Address, "rcpu!") {
+	if !remote.IsRcpu(t.Address) {
 		if t.AuthKey != "" || t.AuthServer != "" {
 			return "", errors.New("auth_key and auth_server are for rcpu! addresses only")
 		}
@@ -122,75 +99,39 @@ func checkAuth(file string, t *hostTable) (key string, err error) {
 	if t.AuthKey == "" {
 		return "", errors.New("auth_key is missing: an rcpu address needs the file of the dp9ik key (key proto=dp9ik dom=DOMAIN user=USER !password=…)")
 	}
-	if t.AuthServer != "" {
-		if err := checkDialString(t.AuthServer, t.AuthServer, "ticket", ticketPort); err != nil {
-			return "", fmt.Errorf("auth_server: %v", err)
-		}
-	}
 	key = t.AuthKey
 	if !filepath.IsAbs(key) {
 		key = filepath.Join(filepath.Dir(file), key)
 	}
-	fi, err := os.Stat(key)
-	if err != nil {
-		return "", fmt.Errorf("auth_key: %s: %v", key, bare(err))
+	var oe *remote.OptionError
+	if err := remote.Check(t.Address, remote.Options{KeyFile: key, AuthServer: t.AuthServer}); errors.As(err, &oe) && oe.Option == "auth server" {
+		return "", fmt.Errorf("auth_server: %v", oe.Err)
+	} else if err != nil {
+		return "", err
 	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("auth_key: %s is not a regular file", key)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return "", fmt.Errorf("auth_key: %s: mode %04o: others can read or change the key; chmod 600 %s", key, perm, key)
+	if _, err := rcpu.ReadKeyFile(key); err != nil {
+		return "", fmt.Errorf("auth_key: %v", err)
 	}
 	return key, nil
 }
 
 // splitCheck splits a check line into words as Plan 9's tokenize(2)
-// does (and rc, for the quoting an operator types): blanks separate
-// words; a single-quoted part, anywhere in a word, is taken as it is, ”
-// within it standing for one quote.
+// does (and rc, for the quoting an operator types), and checks that they
+// are a check-plan9 line that can run in-process.
 func splitCheck(line string) ([]string, error) {
-	var args []string
-	var w strings.Builder
-	inWord, quoted := false, false
-	rs := []rune(line)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		switch {
-		case quoted && r == '\'':
-			if i+1 < len(rs) && rs[i+1] == '\'' {
-				w.WriteRune('\'')
-				i++
-			} else {
-				quoted = false
-			}
-		case quoted:
-			w.WriteRune(r)
-		case r == '\'':
-			quoted, inWord = true, true
-		case unicode.IsSpace(r):
-			if inWord {
-				args = append(args, w.String())
-				w.Reset()
-				inWord = false
-			}
-		default:
-			w.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quoted {
-		return nil, errors.New("a quote is not closed")
-	}
-	if inWord {
-		args = append(args, w.String())
-	}
+	args, err := tokenize.Split(line)
 	switch {
+	case err != nil:
+		return nil, err
 	case len(args) == 0:
 		return nil, errors.New("empty: give a check-plan9 subcommand and its options, such as \"procs --broken\"")
 	case args[0] == "check-plan9" || strings.HasSuffix(args[0], "/check-plan9"):
 		return nil, errors.New("leave out check-plan9: the line is its subcommand and options, run in-process")
 	case strings.HasPrefix(args[0], "-"):
 		return nil, errors.New("begin with check-plan9's subcommand, such as procs, not an option")
+	}
+	if _, err := checkplan9.Parse(args); err != nil {
+		return nil, err
 	}
 	return args, nil
 }

@@ -29,8 +29,8 @@ func TestFleet(t *testing.T) {
 		t.Errorf("gnot:\n%+v\nwant\n%+v", g, want)
 	}
 	fs := c.Hosts["fs-1"]
-	if fs.Timeout != 2500*time.Millisecond || !reflect.DeepEqual(fs.Checks[0].Args, []string{"procs", "--name", "fossil", "--min", "1"}) ||
-		fs.Checks[0].Name != "procs-name-fossil-min-1" || fs.Checks[1].Name != "uptime" {
+	if fs.Timeout != 2500*time.Millisecond || !reflect.DeepEqual(fs.Checks[0].Args, []string{"procs", "-p", "fossil", "-C", "1"}) ||
+		fs.Checks[0].Name != "procs-p-fossil-C-1" || fs.Checks[1].Name != "uptime" {
 		t.Errorf("fs-1 %+v", fs)
 	}
 	if a := c.Hosts["auth.example.org"]; a.Address != "rcpu!auth.example.org" || a.Timeout != 30*time.Second || a.Checks != nil ||
@@ -77,17 +77,17 @@ func TestFleetErrors(t *testing.T) {
 		{"[host.gnot]\naddress = \"udp!gnot!564\"\n", `: host.gnot: address: "udp!gnot!564": network "udp" is not tcp`},
 		{"[host.gnot]\naddress = \"tcp!gnot!nine\"\n", `: host.gnot: address: "tcp!gnot!nine": unknown service "nine"`},
 		{"[host.gnot]\naddress = \"gnot:99999\"\n", `: host.gnot: address: "gnot:99999": bad port "99999"`},
-		{"[host.gnot]\naddress = \"tcp!a!b!c\"\n", `: host.gnot: address: "tcp!a!b!c" is not a dial string`},
+		{"[host.gnot]\naddress = \"tcp!a!b!c\"\n", `: host.gnot: address: "tcp!a!b!c": not a dial string`},
 		{"[host.gnot]\naddress = \"rcpu!\"\n", `: host.gnot: address: "rcpu!" is not rcpu!host or rcpu!host!port`},
 		{"[host.gnot]\naddress = \"rcpu!gnot!1!2\"\n", `: host.gnot: address: "rcpu!gnot!1!2": network "gnot" is not tcp`},
-		{"[host.gnot]\naddress = \"rcpu!a!b!c!d\"\n", `: host.gnot: address: "rcpu!a!b!c!d" is not a dial string such as tcp!host!port`},
+		{"[host.gnot]\naddress = \"rcpu!a!b!c!d\"\n", `: host.gnot: address: "rcpu!a!b!c!d": not a dial string such as tcp!host!port`},
 		{"[host.gnot]\naddress = \"rcpu!gnot!ssh\"\n", `: host.gnot: address: "rcpu!gnot!ssh": unknown service "ssh"`},
 		{"[host.gnot]\naddress = \"rcpu!gnot\"\n", `: host.gnot: auth_key is missing: an rcpu address needs the file of the dp9ik key`},
 		{"[host.gnot]\naddress = \"tcp!gnot!564\"\nauth_key = \"/k\"\n", `: host.gnot: auth_key and auth_server are for rcpu! addresses only`},
 		{"[host.gnot]\naddress = \"gnot\"\nauth_server = \"auth\"\n", `: host.gnot: auth_key and auth_server are for rcpu! addresses only`},
-		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"none.key\"\n", `: host.gnot: auth_key: ` + filepath.Join("DIR", "none.key") + `: no such file or directory`},
-		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"open.key\"\n", `: host.gnot: auth_key: ` + filepath.Join("DIR", "open.key") + `: mode 0644: others can read or change the key; chmod 600 ` + filepath.Join("DIR", "open.key")},
-		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \".\"\n", `: host.gnot: auth_key: DIR is not a regular file`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"none.key\"\n", `: host.gnot: auth_key: key file: open ` + filepath.Join("DIR", "none.key") + `: no such file or directory`},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"open.key\"\n", `: host.gnot: auth_key: key file ` + filepath.Join("DIR", "open.key") + `: readable by others (mode 0644); make it readable by its owner only: chmod 600 ` + filepath.Join("DIR", "open.key")},
+		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \".\"\n", `: host.gnot: auth_key: key file DIR: not a regular file`},
 		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"ok.key\"\nauth_server = \"udp!auth!567\"\n", `: host.gnot: auth_server: "udp!auth!567": network "udp" is not tcp`},
 		{"[host.gnot]\naddress = \"rcpu!gnot\"\nauth_key = \"ok.key\"\nauth_server = \"auth!kerberos\"\n", `: host.gnot: auth_server: "auth!kerberos": unknown service "kerberos"`},
 		{"[host.gnot]\naddress = \"gnot\"\nroles = [\"cpu\"]\n", `: host.gnot: roles: "cpu" is not service:role`},
@@ -97,12 +97,12 @@ func TestFleetErrors(t *testing.T) {
 		{"[host.gnot]\naddress = \"gnot\"\ntimeout = 99999999999999\n", `:4:11: host.gnot.timeout: 99999999999999 seconds is out of range`},
 		{"[host.gnot]\naddress = \"gnot\"\ntimeout = 2.5\n", `:4:11: host.gnot.timeout: 2.500000: give whole seconds or a duration such as "1.5s"`},
 		{"[host.gnot]\naddress = \"gnot\"\ntimeout = \"soon\"\n", `:4:12: host.gnot.timeout: "soon" is neither seconds nor a duration such as "10s"`},
-		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"procs --name 'x\"]\n", `: host.gnot: checks: "procs --name 'x": a quote is not closed`},
+		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"procs -p 'x\"]\n", `: host.gnot: checks: "procs -p 'x": a quote is not closed`},
 		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\" \"]\n", `: host.gnot: checks: " ": empty: give a check-plan9 subcommand and its options, such as "procs --broken"`},
 		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"check-plan9 procs\"]\n", `: host.gnot: checks: "check-plan9 procs": leave out check-plan9`},
 		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"--broken\"]\n", `: host.gnot: checks: "--broken": begin with check-plan9's subcommand`},
 		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"procs --broken\", \"procs  '--broken'\"]\n", `: host.gnot: checks: "procs --broken" and "procs  '--broken'" are both named procs-broken on Mackerel`},
-		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"ü\"]\n", `: host.gnot: checks: "ü": no letter or digit to name the check by on Mackerel`},
+		{"[host.gnot]\naddress = \"gnot\"\nchecks = [\"ü\"]\n", `: host.gnot: checks: "ü": Unknown command ` + "`ü', did you mean `fs'?"},
 		{"[host.gnot]\naddress = \"gnot\"\nchecks = \"procs\"\n", `:4: host.gnot.checks: a value of type string; destination has type slice`},
 		{"[host.gnot]\naddress = \"gnot\"\nconsoles = [\"cwfs\"]\n", `: host.gnot: consoles: "cwfs"`},
 		{"[host.\"a/b\"]\naddress = \"gnot\"\n", `: host.a/b: the name "a/b" is not a directory name`},
@@ -114,8 +114,8 @@ func TestFleetErrors(t *testing.T) {
 	} {
 		f := writeConf(t, k+tt.body)
 		dir := filepath.Dir(f)
-		os.WriteFile(filepath.Join(dir, "open.key"), []byte("key\n"), 0o644)
-		os.WriteFile(filepath.Join(dir, "ok.key"), []byte("key\n"), 0o600)
+		os.WriteFile(filepath.Join(dir, "open.key"), []byte("key proto=dp9ik dom=example.org user=mon !password=x\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "ok.key"), []byte("key proto=dp9ik dom=example.org user=mon !password=x\n"), 0o600)
 		os.Chmod(filepath.Join(dir, "open.key"), 0o644)
 		want := strings.ReplaceAll(tt.want, "DIR", dir)
 		_, _, err := Load(f, true)
@@ -130,7 +130,7 @@ func TestFleetErrors(t *testing.T) {
 func TestFleetAddresses(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "k")
-	os.WriteFile(key, []byte("key\n"), 0o600)
+	os.WriteFile(key, []byte("key proto=dp9ik dom=example.org user=mon !password=x\n"), 0o600)
 	for _, a := range []string{"gnot", "gnot!564", "tcp!gnot!17564", "net!gnot!9fs", "gnot!exportfs", "gnot:564", "10.0.2.2:17564", "[::1]:564", "[::1]",
 		"rcpu!gnot", "rcpu!gnot!rcpu", "rcpu!gnot!17019", "rcpu!tcp!gnot!17019", "rcpu!gnot:17019", "rcpu![fe80::1]:17019"} {
 		body := "apikey = \"k\"\n[host.h]\naddress = \"" + a + "\"\n"
@@ -151,11 +151,11 @@ func TestSplitCheck(t *testing.T) {
 	}{
 		{"procs --broken", []string{"procs", "--broken"}},
 		{"  procs\t--broken \n", []string{"procs", "--broken"}},
-		{"procs --name 'a b'", []string{"procs", "--name", "a b"}},
-		{"procs --name a' 'b", []string{"procs", "--name", "a b"}},
-		{"procs --name 'it''s'", []string{"procs", "--name", "it's"}},
-		{"procs --name ''", []string{"procs", "--name", ""}},
-		{"procs --name \"x\"", []string{"procs", "--name", "\"x\""}},
+		{"procs -p 'a b'", []string{"procs", "-p", "a b"}},
+		{"procs -p a' 'b", []string{"procs", "-p", "a b"}},
+		{"procs -p 'it''s'", []string{"procs", "-p", "it's"}},
+		{"procs -p ''", []string{"procs", "-p", ""}},
+		{"procs -p \"x\"", []string{"procs", "-p", "\"x\""}},
 		{"fs --fs cwfs:/srv/cwfs.cmd -w 80%", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "80%"}},
 	} {
 		got, err := splitCheck(tt.line)
@@ -168,7 +168,7 @@ func TestSplitCheck(t *testing.T) {
 // Whatever a line holds, splitting it never fails but with a message,
 // and the words, quoted again, split into the same words.
 func FuzzSplitCheck(f *testing.F) {
-	for _, s := range []string{"procs --broken", "procs --name 'it''s' a'b c'd", "'", "reboot-required --kernel /n/9fat/9pc64", "\t\n"} {
+	for _, s := range []string{"procs --broken", "procs -p 'it''s' a'b c'd", "'", "reboot-required --kernel /n/9fat/9pc64", "\t\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

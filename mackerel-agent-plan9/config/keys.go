@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -100,7 +101,7 @@ func unexpectedKeys(file string, md toml.MetaData, plugins map[string]map[string
 		if s == "" {
 			s = "metrics"
 		}
-		for _, name := range sortedKeys(ps) {
+		for _, name := range slices.Sorted(maps.Keys(ps)) {
 			out = append(out, UnexpectedKey{File: file, Key: "plugin." + kind + "." + name, Suggest: "plugin." + s + "." + name})
 		}
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/runner"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -133,9 +135,9 @@ func (l *loader) decode(file string) error {
 	}
 	l.unexpected = append(l.unexpected, unexpectedKeys(file, md, l.s.Plugin)...)
 	l.c.Notices = append(l.c.Notices, notices(file, md)...)
-	for _, kind := range sortedKeys(l.s.Plugin) {
+	for _, kind := range slices.Sorted(maps.Keys(l.s.Plugin)) {
 		plugins := l.s.Plugin[kind]
-		for _, name := range sortedKeys(plugins) {
+		for _, name := range slices.Sorted(maps.Keys(plugins)) {
 			p := plugins[name]
 			key := "plugin." + kind + "." + name
 			var err error
@@ -155,7 +157,7 @@ func (l *loader) decode(file string) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(l.s.Host) {
+	for _, name := range slices.Sorted(maps.Keys(l.s.Host)) {
 		h, err := resolveHost(file, name, l.s.Host[name])
 		if err != nil {
 			return &Error{File: file, Key: "host." + name, Msg: err.Error()}

@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,15 +94,15 @@ type Host struct {
 // New returns the host o describes.
 func New(o Options) *Host {
 	h := &Host{o: o, log: o.Log, names: map[string]string{}}
-	for _, n := range sortedKeys(o.Checks) {
+	for _, n := range slices.Sorted(maps.Keys(o.Checks)) {
 		h.checks = append(h.checks, &Check{Plugin: o.Checks[n]})
 	}
 	h.checks = append(h.checks, o.InProcessChecks...)
-	for _, n := range sortedKeys(o.Plugins) {
+	for _, n := range slices.Sorted(maps.Keys(o.Plugins)) {
 		p := o.Plugins[n]
 		h.plugins = append(h.plugins, &Plugin{Name: n, Target: p.CustomIdentifier, cmd: p})
 	}
-	for _, n := range sortedKeys(o.InProcess) {
+	for _, n := range slices.Sorted(maps.Keys(o.InProcess)) {
 		h.plugins = append(h.plugins, &Plugin{Name: n, in: o.InProcess[n]})
 	}
 	return h
@@ -161,7 +163,7 @@ func (h *Host) Sample(ctx context.Context, now time.Time) { h.o.System.Sample(ct
 func (h *Host) Collect(ctx context.Context, at, now time.Time) queue.Batch {
 	b := queue.Batch{Source: "system metrics", System: true}
 	vals := h.o.System.Collect(ctx, now)
-	for _, n := range sortedKeys(vals) {
+	for _, n := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[n]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			h.log.Warningf("Invalid value: %s = %v is not sent", n, v)
@@ -262,7 +264,7 @@ func (h *Host) inProcessValues(ctx context.Context, pl *Plugin, at time.Time) qu
 		h.log.Errorf("%s: %v", pl.Name, err)
 		return b
 	}
-	for _, n := range sortedKeys(vals) {
+	for _, n := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[n]
 		if math.IsNaN(v) || math.IsInf(v, 0) || !validMetricKey.MatchString(n) {
 			continue
@@ -281,7 +283,7 @@ func (h *Host) GraphDefs(ctx context.Context) []*mackerel.GraphDefsParam {
 	for _, in := range h.o.InProcess {
 		all = append(all, in.GraphDefs()...)
 	}
-	for _, n := range sortedKeys(h.o.Plugins) {
+	for _, n := range slices.Sorted(maps.Keys(h.o.Plugins)) {
 		p := h.o.Plugins[n]
 		wg.Go(func() {
 			res := h.o.Runner.Run(ctx, p.Command, h.env(p.Command, EnvPluginMeta+"=1")...)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,7 +148,7 @@ func parseGraphDefs(out string) (defs []*mackerel.GraphDefsParam, bad []string, 
 	if err := json.NewDecoder(r).Decode(&meta); err != nil {
 		return nil, nil, fmt.Errorf("graph definitions: %v", err)
 	}
-	for _, key := range sortedKeys(meta.Graphs) {
+	for _, key := range slices.Sorted(maps.Keys(meta.Graphs)) {
 		g := meta.Graphs[key]
 		unit := g.Unit
 		if unit == "" {
@@ -180,15 +182,6 @@ func parseGraphDefs(out string) (defs []*mackerel.GraphDefsParam, bad []string, 
 
 func sortDefs(defs []*mackerel.GraphDefsParam) {
 	sort.Slice(defs, func(i, j int) bool { return defs[i].Name < defs[j].Name })
-}
-
-func sortedKeys[T any](m map[string]T) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ParseGraphDefs is what the agent makes of graph definitions a plugin

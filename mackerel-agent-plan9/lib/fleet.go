@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,7 +159,7 @@ func (v *plan9Values) Values(ctx context.Context, now time.Time) (map[string]flo
 
 func (v *plan9Values) GraphDefs() []*mackerel.GraphDefsParam {
 	var out []*mackerel.GraphDefsParam
-	for _, key := range sortedKeys(v.p.GraphDefinition()) {
+	for _, key := range slices.Sorted(maps.Keys(v.p.GraphDefinition())) {
 		g := v.p.GraphDefinition()[key]
 		name := "custom." + v.p.Prefix + "." + key
 		unit := g.Unit
@@ -219,7 +221,7 @@ func (a *Agent) reloadHosts(c *config.Config, now time.Time) {
 	}
 	old := a.conf
 	a.conf = c
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if _, ok := old.Hosts[name]; !ok || !a.shard.Has(name) {
 			added++
 		}

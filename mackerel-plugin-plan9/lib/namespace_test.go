@@ -113,7 +113,7 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"--timeout", "-1s", "--9p", addr}, "--timeout -1s: give a duration above zero, such as 10s"},
 		{[]string{"--timeout", "0", "--9p", addr}, "--timeout 0s: give a duration above zero, such as 10s"},
 		{[]string{"--9p", ""}, "--9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
-		{[]string{"--9p", "tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!port`},
+		{[]string{"--9p", "tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x": not a dial string such as tcp!host!port`},
 		{[]string{"--root", "/", "--9p", addr}, "--root and --9p: give one or the other"},
 		{[]string{"--root", ""}, "--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot"},
 		{[]string{"--aname", "/usr", "--root", testkit.Capture(testkit.Front11879amd64)}, "--aname: only with --9p"},

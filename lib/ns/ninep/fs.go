@@ -380,7 +380,7 @@ var services = map[string]string{"9fs": "564", "exportfs": "17007", "rexexec": "
 func ParseAddr(addr string) (string, error) {
 	hp, err := ns.DialAddr(addr, DefaultPort, services)
 	if err != nil {
-		return "", fmt.Errorf("9P: %v", err)
+		return "", fmt.Errorf("9P: %q: %v", addr, err)
 	}
 	return hp, nil
 }

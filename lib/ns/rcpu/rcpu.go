@@ -98,7 +98,11 @@ func AuthAddr(addr, dom string) (string, error) {
 	if addr == "" {
 		addr = "p9auth." + dom
 	}
-	return ns.DialAddr(addr, AuthPort, map[string]string{"ticket": AuthPort})
+	hp, err := ns.DialAddr(addr, AuthPort, map[string]string{"ticket": AuthPort})
+	if err != nil {
+		return "", fmt.Errorf("%q: %v", addr, err)
+	}
+	return hp, nil
 }
 
 // ParseAddr turns rcpu!host[!port] into host:port.
@@ -107,7 +111,11 @@ func ParseAddr(addr string) (string, error) {
 	if !ok || rest == "" {
 		return "", fmt.Errorf("%q is not rcpu!host or rcpu!host!port", addr)
 	}
-	return ns.DialAddr(rest, DefaultPort, map[string]string{"rcpu": DefaultPort})
+	hp, err := ns.DialAddr(rest, DefaultPort, map[string]string{"rcpu": DefaultPort})
+	if err != nil {
+		return "", fmt.Errorf("%q: %v", addr, err)
+	}
+	return hp, nil
 }
 
 

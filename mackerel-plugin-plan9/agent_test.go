@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
 )
 
 var plugin string // the built binary
@@ -44,13 +46,14 @@ func abs(t *testing.T, p string) string {
 	return a
 }
 
-// tool runs one of the tools pinned in ../tools/go.mod.
+// tool runs one of the tools pinned in ../tools/go.mod; it and what it
+// starts end with the test.
 func tool(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs mackerel-agent; skipped with -short")
 	}
-	cmd := exec.Command("go", args...)
+	cmd := testexec.Command(t, "go", args...)
 	cmd.Dir = abs(t, "../tools")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,5 +86,65 @@ func TestEndlessProc(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Whatever a neighbour leaves where the state should be, the built plugin
+// takes it for no state: one line on standard error, the metrics of a
+// first run, and neither a hang nor a large allocation. By default the
+// state is in a directory of this user's own, which is checked on every
+// run.
+func TestHostileState(t *testing.T) {
+	capture := abs(t, "../testdata/qemu-9front-11879-amd64-9pc64")
+	shared := t.TempDir()
+	os.Chmod(shared, 0o1777) // as /tmp
+	path := func(name string) string { return filepath.Join(shared, name) }
+	if err := syscall.Mkfifo(path("fifo"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("/dev/zero", path("zero"))
+	os.WriteFile(path("big"), bytes.Repeat([]byte("x"), 2<<20), 0o644)
+	cases := []struct{ file, says string }{
+		{"fifo", "not a regular file but a FIFO"},
+		{"zero", "a symbolic link, which is not followed"},
+		{"big", "more than the 1048576 bytes a state file may have"},
+	}
+	if os.Geteuid() == 0 {
+		os.WriteFile(path("forged"), []byte("mackerel-plugin-plan9 state 2\n"), 0o644)
+		os.Chown(path("forged"), 12345, 12345)
+		cases = append(cases, struct{ file, says string }{"forged", "belongs to uid 12345, not to this user, 0"})
+	} else {
+		t.Log("not root: no file of another user to try")
+	}
+	for _, c := range cases {
+		stdout, stderr, took, rss := runPlugin(t, "--root", capture, "--tempfile", path(c.file))
+		want := "mackerel-plugin-plan9: no usable previous sample: check " + path(c.file) + ": unsafe: " + c.says + "; measuring rates over 1s\n"
+		if stderr != want || !strings.Contains(stdout, "plan9.kernel.syscalls\t") || rss > maxRSS || took > 8*time.Second {
+			t.Errorf("%s: %v, %d MB, stderr %q, want %q", c.file, took, rss>>20, stderr, want)
+		}
+	}
+
+	// The default: a directory of this user's own in $TMPDIR.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("MACKEREL_PLUGIN_WORKDIR", "")
+	dir := filepath.Join(tmp, "mackerel-plugin-plan9-"+strconv.Itoa(os.Geteuid()))
+	for run := range 2 {
+		_, stderr, _, _ := runPlugin(t, "--root", capture)
+		if stderr != "" {
+			t.Errorf("run %d: %q", run+1, stderr)
+		}
+	}
+	fi, err := os.Lstat(dir)
+	states, _ := filepath.Glob(filepath.Join(dir, "mackerel-plugin-plan9-????????????????"))
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || len(states) != 1 {
+		t.Fatalf("%s: %v %v, states %v", dir, fi.Mode(), err, states)
+	}
+	// Opened to others, it is not used.
+	os.Chmod(dir, 0o777)
+	stdout, stderr, _, _ := runPlugin(t, "--root", capture)
+	if want := "mackerel-plugin-plan9: no state kept, rates measured within the run: check " + dir + ": unsafe: mode -rwxrwxrwx lets others in; want 0700\n"; stderr != want ||
+		!strings.Contains(stdout, "plan9.kernel.syscalls\t") {
+		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 }

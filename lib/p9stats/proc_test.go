@@ -252,3 +252,25 @@ func TestProcsListedTwice(t *testing.T) {
 		t.Errorf("%d goroutines reading at most, want a pool of at most %d", extra, MaxConcurrentReads)
 	}
 }
+
+// Every state of every capture is one KnownState knows; a state no
+// kernel prints is not.
+func TestKnownState(t *testing.T) {
+	for _, c := range []string{front11879amd64, front2016amd64, legacy386, legacy9k} {
+		procs, err := captureFS(c).Procs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if !KnownState(p.State) {
+				t.Errorf("%s: pid %d: state %q", c, p.PID, p.State)
+			}
+		}
+	}
+	for s, want := range map[string]bool{"Pread": true, "QueueingW": true, "I/O": true, "no memory for allocb": true,
+		"zombie": false, "pread": false, "Sleeping": false, "no": false, "": false} {
+		if KnownState(s) != want {
+			t.Errorf("%q: %v", s, !want)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 module github.com/mackerel-plan9/mackerel-plugin-plan9
 
-go 1.26
+go 1.26.0
 
 require (
 	9fans.net/go v0.0.7
@@ -8,11 +8,11 @@ require (
 	github.com/jessevdk/go-flags v1.6.1
 	github.com/mackerelio/checkers v0.2.1
 	github.com/mackerelio/go-mackerel-plugin v0.1.6
-	github.com/mackerelio/golib v1.2.1
 	github.com/mackerelio/mackerel-client-go v0.46.0
 )
 
 require (
-	golang.org/x/sys v0.21.0 // indirect
-	golang.org/x/text v0.35.0 // indirect
+	github.com/mackerelio/golib v1.2.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )

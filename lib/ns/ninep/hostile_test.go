@@ -32,6 +32,18 @@ func entry(name string) []byte {
 	return b
 }
 
+// onFile returns an operation that opens dev/swap and does op with it.
+func onFile(op func(f fs.File) error) func(c *ninep.Client) error {
+	return func(c *ninep.Client) error {
+		f, err := c.Open("dev/swap")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return op(f)
+	}
+}
+
 // A server whose reply does not fit its request ends the connection with
 // one line that names it, whatever the request path; the client never
 // panics, and leaves no goroutine behind.
@@ -63,15 +75,7 @@ func TestRepliesThatDoNotFit(t *testing.T) {
 		{"a stat of an open file whose size disagrees", tamper(plan9.Tstat, func(tx, rx *plan9.Fcall, _ string) *plan9.Fcall {
 			rx.Stat = rx.Stat[:len(rx.Stat)-1]
 			return rx
-		}), func(c *ninep.Client) error {
-			f, err := c.Open("dev/swap")
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = f.Stat()
-			return err
-		}, "Rstat: "},
+		}), onFile(func(f fs.File) error { _, err := f.Stat(); return err }), "Rstat: "},
 		{"a reply to a tag it did not send", tamper(plan9.Topen, func(tx, rx *plan9.Fcall, _ string) *plan9.Fcall {
 			rx.Tag = 0xfff0
 			return rx
@@ -93,15 +97,7 @@ func TestRepliesThatDoNotFit(t *testing.T) {
 		{"an Rread longer than asked", tamper(plan9.Tread, func(tx, rx *plan9.Fcall, _ string) *plan9.Fcall {
 			rx.Data = make([]byte, tx.Count+10)
 			return rx
-		}), func(c *ninep.Client) error {
-			f, err := c.Open("dev/swap")
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = f.Read(make([]byte, 10))
-			return err
-		}, "Rread of 20 bytes to a Tread of 10"},
+		}), onFile(func(f fs.File) error { _, err := f.Read(make([]byte, 10)); return err }), "Rread of 20 bytes to a Tread of 10"},
 		{"an Rwrite of more than was written", tamper(plan9.Twrite, func(tx, rx *plan9.Fcall, _ string) *plan9.Fcall {
 			rx.Count = uint32(len(tx.Data)) + 1
 			return rx

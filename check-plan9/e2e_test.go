@@ -6,34 +6,19 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "check-plan9-test")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "check-plan9")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building check-plan9: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m, "check-plan9") }
 
 func TestProcess(t *testing.T) {
-	root := filepath.Join("..", "testdata", "qemu-9front-2016-9emul-amd64-9pc64")
+	root := testkit.Capture(testkit.Front2016amd64)
 	for _, tt := range []struct {
 		args   []string
 		code   int
@@ -47,7 +32,7 @@ func TestProcess(t *testing.T) {
 		{[]string{"memory", "--no-such-flag"}, 3, "CheckPlan9 UNKNOWN: unknown flag `no-such-flag'\n"},
 		{[]string{"link", "-i", "ether0", "--root", root}, 0, "Link OK: ether0: link up, 1000 Mbps\n"},
 	} {
-		cmd := exec.Command(binary, tt.args...)
+		cmd := exec.Command(testkit.Bin("check-plan9"), tt.args...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
@@ -72,15 +57,7 @@ func TestProcess(t *testing.T) {
 // the same words, on this machine's own / (Linux) as well.
 func TestWrongNamespace(t *testing.T) {
 	empty := t.TempDir()
-	linux := t.TempDir()
-	for pid := 1; pid <= 200; pid++ {
-		dir := filepath.Join(linux, "proc", fmt.Sprint(pid))
-		os.MkdirAll(dir, 0o755)
-		status := fmt.Sprintf("Name:\tproc%d\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t1\nCpus_allowed_list:\t0-1\n", pid, pid, pid)
-		if err := os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o444); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linux := testkit.LinuxRoot(t, 200)
 	const todo = "; point --root at a mounted Plan 9 name space, or read the host over 9P with --9p ADDR (such as tcp!gnot!17564)"
 	roots := map[string]string{
 		"/nonexistent/mackerel-plan9": "--root /nonexistent/mackerel-plan9 does not exist" + todo,
@@ -99,7 +76,7 @@ func TestWrongNamespace(t *testing.T) {
 	}
 	for root, says := range roots {
 		for checker, args := range subcommands {
-			cmd := exec.Command(binary, append(args, "--root", root)...)
+			cmd := exec.Command(testkit.Bin("check-plan9"), append(args, "--root", root)...)
 			var out, errb bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			err := cmd.Run()

@@ -18,44 +18,17 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	lib "github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/lib"
 )
 
-var bin = map[string]string{} // the built commands, by name
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mackerel-agent-plan9-test")
-	if err != nil {
-		panic(err)
-	}
-	for _, c := range []string{"mackerel-agent-plan9", "mackerel-plugin-plan9", "check-plan9"} {
-		bin[c] = filepath.Join(dir, c)
-		if out, err := exec.Command("go", "build", "-o", bin[c], "../"+c).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", c, err, out)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func capture(t *testing.T, name string) string {
-	p, err := filepath.Abs(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-var captures = []string{
-	"qemu-9front-11879-amd64-9pc64", "qemu-9front-11879-386-9pc", "qemu-9front-2016-9emul-amd64-9pc64",
-	"qemu-9front-2016-9emul-386-9pcf", "qemu-rsc-plan9-9legacy-386-9pc", "qemu-rsc-plan9-9legacy-amd64-9k10",
+	testkit.Main(m, "mackerel-agent-plan9", "mackerel-plugin-plan9", "check-plan9")
 }
 
 func runAgent(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bin["mackerel-agent-plan9"], args...)
+	cmd := exec.Command(testkit.Bin("mackerel-agent-plan9"), args...)
 	var o, e bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &o, &e
 	err := cmd.Run()
@@ -79,23 +52,10 @@ func writeConf(t *testing.T, body string) string {
 // readmeNames reads the README's table of system metrics: the names the
 // agent may post, and those it leaves out.
 func readmeNames(t *testing.T) (posted, leftOut map[string]bool) {
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sec, ok := strings.Cut(string(b), "## System metrics of mackerel-agent-plan9")
-	if !ok {
-		t.Fatal("README: no section on the agent's system metrics")
-	}
-	sec, _, _ = strings.Cut(sec, "\n## ")
 	posted, leftOut = map[string]bool{}, map[string]bool{}
-	for _, l := range strings.Split(sec, "\n") {
-		f := strings.Split(l, "|")
-		if len(f) < 4 || !strings.HasPrefix(strings.TrimSpace(f[1]), "`") {
-			continue
-		}
-		name := strings.Trim(strings.TrimSpace(f[1]), "`")
-		if strings.TrimSpace(f[2]) == "—" {
+	for _, cells := range testkit.Table(t, testkit.READMESection(t, "## System metrics of mackerel-agent-plan9")) {
+		name := strings.Trim(cells[0], "`")
+		if cells[1] == "—" {
 			leftOut[name] = true
 		} else {
 			posted[name] = true
@@ -112,11 +72,11 @@ func TestOnceOnCaptures(t *testing.T) {
 	if len(posted) < 15 || len(leftOut) < 10 {
 		t.Fatalf("README table: %d posted, %d left out", len(posted), len(leftOut))
 	}
-	for _, c := range captures {
+	for _, c := range testkit.Captures {
 		t.Run(c, func(t *testing.T) {
-			root := capture(t, c)
+			root := testkit.Capture(c)
 			conf := writeConf(t, fmt.Sprintf("root = %q\n[plugin.metrics.plan9]\ncommand = [%q, \"--root\", %q]\n",
-				t.TempDir(), bin["mackerel-plugin-plan9"], root))
+				t.TempDir(), testkit.Bin("mackerel-plugin-plan9"), root))
 			stdout, stderr, code := runAgent(t, "", "once", "-conf", conf, "--root", root)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -195,13 +155,13 @@ func TestOnceMatchesUpstream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs mackerel-agent; skipped with -short")
 	}
-	root := capture(t, "qemu-rsc-plan9-9legacy-386-9pc")
+	root := testkit.Capture(testkit.Legacy386)
 	dir := t.TempDir()
 	body := fmt.Sprintf("apikey = \"dummy\"\nroot = %q\ncloud_platform = \"none\"\n[plugin.metrics.plan9]\ncommand = [%q, \"--root\", %q]\nenv = { MACKEREL_PLUGIN_WORKDIR = %q }\n",
-		dir, bin["mackerel-plugin-plan9"], root, dir)
+		dir, testkit.Bin("mackerel-plugin-plan9"), root, dir)
 	conf := writeConf(t, body)
 	cmd := exec.Command("go", "tool", "mackerel-agent", "once", "-conf", conf)
-	cmd.Dir = "../tools"
+	cmd.Dir = testkit.Path("tools")
 	up, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("mackerel-agent once: %v", err)
@@ -272,7 +232,7 @@ action = { command = "true", en = { A = "1" } }
 		return w
 	}
 	cmd := exec.Command("go", "tool", "mackerel-agent", "configtest", "-conf", conf)
-	cmd.Dir = "../tools"
+	cmd.Dir = testkit.Path("tools")
 	var ue bytes.Buffer
 	cmd.Stderr = &ue
 	if err := cmd.Run(); err == nil {
@@ -333,7 +293,7 @@ func TestRunAndRetire(t *testing.T) {
 	for id == "" || lib.HostSecond(id) > 1 {
 		id = api.AddHost("gnot", "")
 	}
-	root := capture(t, "qemu-9front-11879-amd64-9pc64")
+	root := testkit.Capture(testkit.Front11879amd64)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "id"), []byte(id), 0o644)
 	conf := writeConf(t, fmt.Sprintf(`apikey = %q
@@ -346,8 +306,8 @@ on_stop = "maintenance"
 command = [%q, "--root", %q]
 [plugin.checks.load]
 command = [%q, "load", "--root", %q, "-w", "0.5", "-c", "9"]
-`, mackereltest.Key, api.URL(), dir, bin["mackerel-plugin-plan9"], root, bin["check-plan9"], root))
-	cmd := exec.Command(bin["mackerel-agent-plan9"], "-conf", conf, "--root", root)
+`, mackereltest.Key, api.URL(), dir, testkit.Bin("mackerel-plugin-plan9"), root, testkit.Bin("check-plan9"), root))
+	cmd := exec.Command(testkit.Bin("mackerel-agent-plan9"), "-conf", conf, "--root", root)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

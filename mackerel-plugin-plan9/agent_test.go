@@ -15,36 +15,10 @@ import (
 	"testing"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
-var plugin string // the built binary
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mackerel-plugin-plan9-test")
-	if err != nil {
-		panic(err)
-	}
-	plugin = filepath.Join(dir, "mackerel-plugin-plan9")
-	if runtime.GOOS == "windows" {
-		plugin += ".exe"
-	}
-	out, err := exec.Command("go", "build", "-o", plugin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func abs(t *testing.T, p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
+func TestMain(m *testing.M) { testkit.Main(m, "mackerel-plugin-plan9") }
 
 // tool runs one of the tools pinned in ../tools/go.mod; it and what it
 // starts end with the test.
@@ -54,7 +28,7 @@ func tool(t *testing.T, args ...string) (stdout, stderr string) {
 		t.Skip("builds and runs mackerel-agent; skipped with -short")
 	}
 	cmd := testexec.Command(t, "go", args...)
-	cmd.Dir = abs(t, "../tools")
+	cmd.Dir = testkit.Path("tools")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
@@ -77,7 +51,7 @@ cloud_platform = "none"
 [plugin.metrics.plan9]
 command = [%q, "--root", %q]
 env = { MACKEREL_PLUGIN_WORKDIR = %q }
-`, filepath.Join(dir, "root"), filepath.Join(dir, "agent.pid"), plugin, abs(t, "../testdata/"+capture), dir)
+`, filepath.Join(dir, "root"), filepath.Join(dir, "agent.pid"), testkit.Bin("mackerel-plugin-plan9"), testkit.Capture(capture), dir)
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +59,7 @@ env = { MACKEREL_PLUGIN_WORKDIR = %q }
 }
 
 func TestAgentOnce(t *testing.T) {
-	stdout, stderr := tool(t, "tool", "mackerel-agent", "once", "-conf", agentConf(t, "qemu-9front-11879-amd64-9pc64"))
+	stdout, stderr := tool(t, "tool", "mackerel-agent", "once", "-conf", agentConf(t, testkit.Front11879amd64))
 	var out struct {
 		Metrics struct {
 			Values []struct {
@@ -142,7 +116,7 @@ func TestAgentOnce(t *testing.T) {
 // The graph definitions as the agent's own code parses them from the
 // plugin's MACKEREL_AGENT_PLUGIN_META output.
 func TestAgentGraphDefs(t *testing.T) {
-	stdout, _ := tool(t, "run", "./graphdefs", agentConf(t, "qemu-9front-11879-amd64-9pc64"))
+	stdout, _ := tool(t, "run", "./graphdefs", agentConf(t, testkit.Front11879amd64))
 	var defs map[string][]struct {
 		Name, DisplayName, Unit string
 		Metrics                 []struct {
@@ -196,15 +170,7 @@ func TestAgentGraphDefs(t *testing.T) {
 // standard output, exit status 1. On this machine's own / (Linux) too.
 func TestWrongNamespace(t *testing.T) {
 	empty := t.TempDir()
-	linux := t.TempDir()
-	for pid := 1; pid <= 500; pid++ {
-		dir := filepath.Join(linux, "proc", fmt.Sprint(pid))
-		os.MkdirAll(dir, 0o755)
-		status := fmt.Sprintf("Name:\tproc%d\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t1\nCpus_allowed_list:\t0-1\n", pid, pid, pid)
-		if err := os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o444); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linux := testkit.LinuxRoot(t, 500)
 	cases := []struct{ root, says string }{
 		{"/nonexistent/mackerel-plan9", "--root /nonexistent/mackerel-plan9 does not exist; "},
 		{empty, "--root " + empty + " is not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap; "},
@@ -216,7 +182,7 @@ func TestWrongNamespace(t *testing.T) {
 		cases = append(cases, struct{ root, says string }{"/", "--root / is Linux's name space, not a Plan 9 one"})
 	}
 	for _, c := range cases {
-		cmd := exec.Command(plugin, "--root", c.root)
+		cmd := exec.Command(testkit.Bin("mackerel-plugin-plan9"), "--root", c.root)
 		cmd.Env = append(os.Environ(), "MACKEREL_PLUGIN_WORKDIR="+t.TempDir(), "MACKEREL_AGENT_PLUGIN_META=")
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
@@ -236,7 +202,7 @@ func TestWrongNamespace(t *testing.T) {
 
 // A flag value that cannot work is refused, naming the flag.
 func TestBadTimeout(t *testing.T) {
-	cmd := exec.Command(plugin, "--timeout", "-1s", "--root", abs(t, "../testdata/qemu-9front-11879-amd64-9pc64"))
+	cmd := exec.Command(testkit.Bin("mackerel-plugin-plan9"), "--timeout", "-1s", "--root", testkit.Capture(testkit.Front11879amd64))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // maxRSS is the memory the plugin may use against a hostile server.
@@ -21,7 +22,7 @@ const maxRSS = 100 << 20
 // error, how long it ran and its peak resident memory.
 func runPlugin(t *testing.T, args ...string) (stdout, stderr string, took time.Duration, rss int64) {
 	t.Helper()
-	bin := plugin
+	bin := testkit.Bin("mackerel-plugin-plan9")
 	if b := os.Getenv("PLUGIN_BINARY"); b != "" {
 		bin = b // a build of another version, to compare
 	}
@@ -44,7 +45,7 @@ func TestEndlessProc(t *testing.T) {
 	if testing.Short() {
 		t.Skip("lists 65,536 processes; skipped with -short")
 	}
-	capture := abs(t, "../testdata/qemu-9front-11879-amd64-9pc64")
+	capture := testkit.Capture(testkit.Front11879amd64)
 	state := t.TempDir() + "/state"
 	for _, tt := range []struct {
 		name    string
@@ -95,7 +96,7 @@ func TestEndlessProc(t *testing.T) {
 // state is in a directory of this user's own, which is checked on every
 // run.
 func TestHostileState(t *testing.T) {
-	capture := abs(t, "../testdata/qemu-9front-11879-amd64-9pc64")
+	capture := testkit.Capture(testkit.Front11879amd64)
 	shared := t.TempDir()
 	os.Chmod(shared, 0o1777) // as /tmp
 	path := func(name string) string { return filepath.Join(shared, name) }

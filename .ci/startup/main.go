@@ -74,7 +74,7 @@ func run(n int, capture, workdir string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(root, "dev", "sysstat")); err != nil {
+	if _, err := os.Stat(root); err != nil {
 		return fmt.Errorf("run from the repository's top directory: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "startup")

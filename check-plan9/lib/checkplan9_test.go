@@ -9,43 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func captureDir(name string) string { return filepath.Join("..", "..", "testdata", name) }
-
-const (
-	front11879 = "qemu-9front-11879-amd64-9pc64"
-	front2016  = "qemu-9front-2016-9emul-amd64-9pc64"
-	legacy386  = "qemu-rsc-plan9-9legacy-386-9pc"
-	legacy9k   = "qemu-rsc-plan9-9legacy-amd64-9k10"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // derive copies a capture and replaces files in the copy (content "-"
 // removes the file), to make a host at a threshold's edge.
 func derive(t *testing.T, capture string, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(captureDir(capture))); err != nil {
-		t.Fatal(err)
-	}
+	h := testkit.CopyCapture(t, capture)
 	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		os.Chmod(filepath.Dir(p), 0o755)
-		os.Chmod(p, 0o644)
-		if content == "-" {
-			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		h.Write(name, content)
 	}
-	return dir
+	return h.Dir
 }
 
 // run runs check-plan9 and returns its exit status and its one line.
@@ -90,19 +66,19 @@ func swapFile(used, total int) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestMemory(t *testing.T) {
-	root := captureDir(front11879)
+	root := testkit.Capture(testkit.Front11879amd64)
 	table(t, []tc{
 		{"ok", []string{"memory", "--root", root}, 0, "Memory OK: 0.7% of user memory in use (3.9 MiB of 587.4 MiB; 3.3 MiB reclaimable counted as free)"},
 		{"warning", []string{"memory", "-w", "0.5", "--root", root}, 1, "Memory WARNING: 0.7% …"},
 		{"critical", []string{"memory", "-w", "0.1", "-c", "0.6", "--root", root}, 2, "Memory CRITICAL: 0.7% …"},
-		{"edge under 95", []string{"memory", "--root", derive(t, front11879, map[string]string{"dev/swap": swapFile(142857, 150376)})}, 0, "Memory OK: 95.0% …"},
-		{"edge over 95", []string{"memory", "--root", derive(t, front11879, map[string]string{"dev/swap": swapFile(143000, 150376)})}, 1, "Memory WARNING: 95.1% …"},
-		{"over 98", []string{"memory", "--root", derive(t, front11879, map[string]string{"dev/swap": swapFile(148000, 150376)})}, 2, "Memory CRITICAL: 98.4% …"},
-		{"classic", []string{"memory", "--root", captureDir(legacy386)}, 0, "Memory OK: 0.3% of user memory in use (2.2 MiB of 767.9 MiB)"},
-		{"9k", []string{"memory", "--root", captureDir(legacy9k)}, 0, "Memory OK: 0.3% of user memory in use (2.2 MiB of 799.9 MiB)"},
-		{"malformed", []string{"memory", "--root", derive(t, front11879, map[string]string{"dev/swap": "1067155456 memory\n4096 pagesize\n104215 kernel\nmany/150376 user\n"})}, 3,
+		{"edge under 95", []string{"memory", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": swapFile(142857, 150376)})}, 0, "Memory OK: 95.0% …"},
+		{"edge over 95", []string{"memory", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": swapFile(143000, 150376)})}, 1, "Memory WARNING: 95.1% …"},
+		{"over 98", []string{"memory", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": swapFile(148000, 150376)})}, 2, "Memory CRITICAL: 98.4% …"},
+		{"classic", []string{"memory", "--root", testkit.Capture(testkit.Legacy386)}, 0, "Memory OK: 0.3% of user memory in use (2.2 MiB of 767.9 MiB)"},
+		{"9k", []string{"memory", "--root", testkit.Capture(testkit.Legacy9k)}, 0, "Memory OK: 0.3% of user memory in use (2.2 MiB of 799.9 MiB)"},
+		{"malformed", []string{"memory", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": "1067155456 memory\n4096 pagesize\n104215 kernel\nmany/150376 user\n"})}, 3,
 			`Memory UNKNOWN: p9stats: /dev/swap: line 4: bad number "many": invalid syntax: "many/150376 user"`},
-		{"missing", []string{"memory", "--root", derive(t, front11879, map[string]string{"dev/swap": "-"})}, 3, "Memory UNKNOWN: open …"},
+		{"missing", []string{"memory", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": "-"})}, 3, "Memory UNKNOWN: open …"},
 		{"bad flag", []string{"memory", "-w", "x", "--root", root}, 3, "CheckPlan9 UNKNOWN: invalid argument for flag `-w, --warning' (expected float64): strconv.ParseFloat: parsing \"x\": invalid syntax"},
 		{"bad percent", []string{"memory", "-c", "101", "--root", root}, 3, "CheckPlan9 UNKNOWN: --critical: 101 is not a percentage"},
 	})
@@ -113,13 +89,13 @@ func TestSwap(t *testing.T) {
 		return "1067155456 memory\n4096 pagesize\n104215 kernel\n1011/150376 user\n" + itoa(used) + "/" + itoa(total) + " swap\n"
 	}
 	table(t, []tc{
-		{"ok", []string{"swap", "--root", captureDir(front11879)}, 0, "Swap OK: 0.0% of swap in use (0 B of 1.2 GiB)"},
-		{"warning", []string{"swap", "--root", derive(t, front11879, map[string]string{"dev/swap": sw(200000, 320000)})}, 1, "Swap WARNING: 62.5% of swap in use (781.2 MiB of 1.2 GiB)"},
-		{"critical", []string{"swap", "--root", derive(t, front11879, map[string]string{"dev/swap": sw(300000, 320000)})}, 2, "Swap CRITICAL: 93.8% …"},
-		{"thresholds", []string{"swap", "-w", "70", "-c", "90", "--root", derive(t, front11879, map[string]string{"dev/swap": sw(240000, 320000)})}, 1, "Swap WARNING: 75.0% …"},
-		{"none configured", []string{"swap", "--root", derive(t, front11879, map[string]string{"dev/swap": sw(0, 0)})}, 0, "Swap OK: no swap configured"},
-		{"9k", []string{"swap", "--root", captureDir(legacy9k)}, 0, "Swap OK: this kernel reports no swap"},
-		{"missing", []string{"swap", "--root", derive(t, front11879, map[string]string{"dev/swap": "-"})}, 3, "Swap UNKNOWN: …"},
+		{"ok", []string{"swap", "--root", testkit.Capture(testkit.Front11879amd64)}, 0, "Swap OK: 0.0% of swap in use (0 B of 1.2 GiB)"},
+		{"warning", []string{"swap", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": sw(200000, 320000)})}, 1, "Swap WARNING: 62.5% of swap in use (781.2 MiB of 1.2 GiB)"},
+		{"critical", []string{"swap", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": sw(300000, 320000)})}, 2, "Swap CRITICAL: 93.8% …"},
+		{"thresholds", []string{"swap", "-w", "70", "-c", "90", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": sw(240000, 320000)})}, 1, "Swap WARNING: 75.0% …"},
+		{"none configured", []string{"swap", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": sw(0, 0)})}, 0, "Swap OK: no swap configured"},
+		{"9k", []string{"swap", "--root", testkit.Capture(testkit.Legacy9k)}, 0, "Swap OK: this kernel reports no swap"},
+		{"missing", []string{"swap", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/swap": "-"})}, 3, "Swap UNKNOWN: …"},
 	})
 }
 
@@ -134,23 +110,23 @@ func sysstat(loads ...int) string {
 func pad(n int) string { return fmt.Sprintf("%11d ", n) }
 
 func TestLoad(t *testing.T) {
-	root := captureDir(front11879) // load 1299: 1.30
+	root := testkit.Capture(testkit.Front11879amd64) // load 1299: 1.30
 	table(t, []tc{
 		{"ok", []string{"load", "-w", "2", "-c", "4", "--root", root}, 0, "Load OK: load average: 1.30 (1 CPU)"},
 		{"warning", []string{"load", "-w", "1", "--root", root}, 1, "Load WARNING: load average: 1.30 (1 CPU)"},
 		{"critical", []string{"load", "-w", "1", "-c", "1.2", "--root", root}, 2, "Load CRITICAL: load average: 1.30 (1 CPU)"},
 		{"check-load list", []string{"load", "-w", "1,2,3", "-c", "4,5,6", "--root", root}, 1, "Load WARNING: …"},
-		{"per cpu", []string{"load", "-r", "-w", "1", "--root", derive(t, front11879, map[string]string{"dev/sysstat": sysstat(1800, 0)})}, 0, "Load OK: load average: 1.80 (2 CPUs), 0.90 per CPU"},
-		{"per cpu over", []string{"load", "-r", "-w", "0.8", "--root", derive(t, front11879, map[string]string{"dev/sysstat": sysstat(1800, 0)})}, 1, "Load WARNING: …"},
+		{"per cpu", []string{"load", "-r", "-w", "1", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/sysstat": sysstat(1800, 0)})}, 0, "Load OK: load average: 1.80 (2 CPUs), 0.90 per CPU"},
+		{"per cpu over", []string{"load", "-r", "-w", "0.8", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/sysstat": sysstat(1800, 0)})}, 1, "Load WARNING: …"},
 		{"no thresholds", []string{"load", "--root", root}, 3, "CheckPlan9 UNKNOWN: give --warning, --critical or both"},
 		{"bad threshold", []string{"load", "-w", "high", "--root", root}, 3, `CheckPlan9 UNKNOWN: --warning "high": want a number such as 4 or 1.5`},
-		{"malformed", []string{"load", "-w", "1", "--root", derive(t, front11879, map[string]string{"dev/sysstat": "0 1 2\n"})}, 3, `Load UNKNOWN: p9stats: /dev/sysstat: line 1: 3 fields, want 10: "0 1 2"`},
+		{"malformed", []string{"load", "-w", "1", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/sysstat": "0 1 2\n"})}, 3, `Load UNKNOWN: p9stats: /dev/sysstat: line 1: 3 fields, want 10: "0 1 2"`},
 	})
 }
 
 func TestUptime(t *testing.T) {
-	root := captureDir(front11879) // 6.56 s
-	long := derive(t, front11879, map[string]string{"dev/time": " 1795237723   1795237723625120246            2004643072             305157766        184000000000000 "})
+	root := testkit.Capture(testkit.Front11879amd64) // 6.56 s
+	long := derive(t, testkit.Front11879amd64, map[string]string{"dev/time": " 1795237723   1795237723625120246            2004643072             305157766        184000000000000 "})
 	table(t, []tc{
 		{"ok", []string{"uptime", "--root", root}, 0, "Uptime OK: 0 day(s) 0 hour(s) 0 minute(s) (6 second(s))"},
 		{"warning under", []string{"uptime", "-w", "60", "--root", root}, 1, "Uptime WARNING: …"},
@@ -158,13 +134,13 @@ func TestUptime(t *testing.T) {
 		{"long", []string{"uptime", "-w", "60", "--root", long}, 0, "Uptime OK: 2 day(s) 3 hour(s) 6 minute(s) (184000 second(s))"},
 		{"warning over", []string{"uptime", "-W", "86400", "--root", long}, 1, "Uptime WARNING: 2 day(s) …"},
 		{"critical over", []string{"uptime", "-W", "86400", "-C", "172800", "--root", long}, 2, "Uptime CRITICAL: 2 day(s) …"},
-		{"four fields", []string{"uptime", "--root", captureDir(front2016)}, 0, "Uptime OK: 0 day(s) 0 hour(s) 0 minute(s) (4 second(s))"},
-		{"malformed", []string{"uptime", "--root", derive(t, front11879, map[string]string{"dev/time": "soon"})}, 3, "Uptime UNKNOWN: p9stats: /dev/time: …"},
+		{"four fields", []string{"uptime", "--root", testkit.Capture(testkit.Front2016amd64)}, 0, "Uptime OK: 0 day(s) 0 hour(s) 0 minute(s) (4 second(s))"},
+		{"malformed", []string{"uptime", "--root", derive(t, testkit.Front11879amd64, map[string]string{"dev/time": "soon"})}, 3, "Uptime UNKNOWN: p9stats: /dev/time: …"},
 	})
 }
 
 func TestProcs(t *testing.T) {
-	root := captureDir(front11879) // 37 processes, three mntgen
+	root := testkit.Capture(testkit.Front11879amd64) // 37 processes, three mntgen
 	table(t, []tc{
 		{"all", []string{"procs", "--root", root}, 0, "Procs OK: Found 37 matching processes"},
 		{"pattern", []string{"procs", "-p", "^mntgen$", "--root", root}, 0, "Procs OK: Found 3 matching processes /^mntgen$/"},
@@ -180,7 +156,7 @@ func TestProcs(t *testing.T) {
 		{"raw state", []string{"procs", "-s", "Rendez", "--root", root}, 0, "Procs OK: Found 3 matching processes"},
 		{"user", []string{"procs", "-u", "bootes", "--root", root}, 2, "Procs CRITICAL: Found 0 matching processes"},
 		{"exclude", []string{"procs", "-p", "mntgen|kbdfs", "-x", "kbdfs", "--root", root}, 0, "Procs OK: Found 3 matching processes /mntgen|kbdfs/"},
-		{"broken", []string{"procs", "--broken", "--root", captureDir(front2016)}, 2,
+		{"broken", []string{"procs", "--broken", "--root", testkit.Capture(testkit.Front2016amd64)}, 2,
 			"Procs CRITICAL: 2 broken: p9probe (pid 221, glenda), p9probe (pid 222, glenda)"},
 		{"none broken", []string{"procs", "--broken", "--root", root}, 0, "Procs OK: no broken process among 37"},
 		{"bad regexp", []string{"procs", "-p", "(", "--root", root}, 3, "CheckPlan9 UNKNOWN: --pattern \"(\": error parsing regexp: missing closing ): `(`"},
@@ -189,8 +165,8 @@ func TestProcs(t *testing.T) {
 }
 
 func TestLink(t *testing.T) {
-	root := captureDir(front11879)
-	down := derive(t, front11879, map[string]string{"net/ether0/stats": "in: 3686\nlink: 0\nout: 2881\nmbps: 1000\n"})
+	root := testkit.Capture(testkit.Front11879amd64)
+	down := derive(t, testkit.Front11879amd64, map[string]string{"net/ether0/stats": "in: 3686\nlink: 0\nout: 2881\nmbps: 1000\n"})
 	table(t, []tc{
 		{"up", []string{"link", "-i", "ether0", "--root", root}, 0, "Link OK: ether0: link up, 1000 Mbps"},
 		{"down", []string{"link", "-i", "ether0", "--root", down}, 2, "Link CRITICAL: ether0: link down"},
@@ -205,7 +181,7 @@ func TestUsage(t *testing.T) {
 		{"no subcommand", nil, 3, "CheckPlan9 UNKNOWN: Please specify one command of: fs, link, load, memory, procs, reboot-required, swap or uptime"},
 		{"unknown subcommand", []string{"disk"}, 3, "CheckPlan9 UNKNOWN: Unknown command `disk'. Please specify one command of: fs, link, load, memory, procs, reboot-required, swap or uptime"},
 		{"extra argument", []string{"memory", "now"}, 3, `CheckPlan9 UNKNOWN: unexpected argument "now"`},
-		{"single dash long", []string{"memory", "-warning=0.1", "-root", captureDir(front11879)}, 1, "Memory WARNING: …"},
+		{"single dash long", []string{"memory", "-warning=0.1", "-root", testkit.Capture(testkit.Front11879amd64)}, 1, "Memory WARNING: …"},
 	})
 	var out, errb bytes.Buffer
 	if code := Run([]string{"procs", "--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "--warning-under") {
@@ -236,19 +212,11 @@ func TestMessageLength(t *testing.T) {
 	var procs []string
 	files := map[string]string{}
 	for i := 0; i < 100; i++ {
-		files["proc/"+itoa(1000+i)+"/status"] = strings.Replace(readFile(t, front2016, "proc/221/status"), "p9probe  ", "crashed  ", 1)
+		files["proc/"+itoa(1000+i)+"/status"] = strings.Replace(string(testkit.ReadCapture(t, testkit.Front2016amd64, "proc/221/status")), "p9probe  ", "crashed  ", 1)
 		procs = append(procs, itoa(1000+i))
 	}
-	code, line := run(t, "procs", "--broken", "--root", derive(t, front2016, files))
+	code, line := run(t, "procs", "--broken", "--root", derive(t, testkit.Front2016amd64, files))
 	if code != 2 || len([]rune(line)) > 1024 || !strings.HasSuffix(line, "...") {
 		t.Errorf("%d %d %q", code, len(line), line)
 	}
-}
-
-func readFile(t *testing.T, capture, name string) string {
-	b, err := os.ReadFile(filepath.Join(captureDir(capture), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // Replies as the file servers print them (cw.c cmd_statw, gefs cons.c
@@ -20,7 +21,7 @@ const (
 
 // consoleHost serves a capture over 9P with file-server consoles.
 func consoleHost(t *testing.T) string {
-	root := derive(t, front11879, map[string]string{"dev/kmesg": "\nPlan 9\n"})
+	root := derive(t, testkit.Front11879amd64, map[string]string{"dev/kmesg": "\nPlan 9\n"})
 	kmesg := filepath.Join(root, "dev/kmesg")
 	srv := &p9test.Server{Root: root, Consoles: map[string]func(string) string{
 		"srv/cwfs.cmd": func(cmd string) string {
@@ -82,10 +83,4 @@ func TestFS(t *testing.T) {
 	})
 }
 
-func real(t *testing.T, name string) string {
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
-	if err != nil {
-		t.Error(err)
-	}
-	return string(b)
-}
+func real(t *testing.T, name string) string { return string(testkit.ConsoleReply(t, name)) }

@@ -7,13 +7,8 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
-
-var allCaptures = []string{
-	"qemu-9front-11879-amd64-9pc64", "qemu-9front-11879-386-9pc",
-	"qemu-9front-2016-9emul-amd64-9pc64", "qemu-9front-2016-9emul-386-9pcf",
-	"qemu-rsc-plan9-9legacy-386-9pc", "qemu-rsc-plan9-9legacy-amd64-9k10",
-}
 
 // Every check gives the same verdict and message over 9P as on the same
 // files on disk.
@@ -22,8 +17,8 @@ func TestSameOver9P(t *testing.T) {
 		{"memory"}, {"memory", "-w", "0.5"}, {"swap"}, {"load", "-w", "1.5"}, {"uptime", "-w", "5"},
 		{"procs"}, {"procs", "-p", "^mntgen$", "-w", "1"}, {"procs", "--broken"}, {"link", "-i", "ether0"},
 	}
-	for _, c := range allCaptures {
-		root := captureDir(c)
+	for _, c := range testkit.Captures {
+		root := testkit.Capture(c)
 		addr := p9test.Start(t, &p9test.Server{Root: root})
 		for _, args := range checks {
 			lcode, local := run(t, append(args, "--root", root)...)
@@ -58,7 +53,7 @@ func TestUnreachable(t *testing.T) {
 // Every subcommand refuses a flag value that cannot work before anything
 // is read: the 9P server named sees no connection.
 func TestBadFlagValues(t *testing.T) {
-	srv := &p9test.Server{Root: captureDir(front11879)}
+	srv := &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64)}
 	addr := p9test.Start(t, srv)
 	table(t, []tc{
 		{"timeout", []string{"memory", "--timeout", "0", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --timeout 0s: give a duration above zero, such as 10s"},
@@ -66,7 +61,7 @@ func TestBadFlagValues(t *testing.T) {
 		{"empty 9p", []string{"swap", "--9p", ""}, 3, "CheckPlan9 UNKNOWN: --9p: empty; give the address of a Plan 9 host's exportfs, such as tcp!gnot!17564"},
 		{"bad 9p", []string{"uptime", "--9p", "il!gnot!17008"}, 3, `CheckPlan9 UNKNOWN: --9p: "il!gnot!17008": network "il" is not tcp`},
 		{"root and 9p", []string{"load", "-w", "1", "--root", "/", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --root and --9p: give one or the other"},
-		{"user without 9p", []string{"memory", "--user", "glenda", "--root", captureDir(front11879)}, 3, "CheckPlan9 UNKNOWN: --user: only with --9p, as the user to attach as"},
+		{"user without 9p", []string{"memory", "--user", "glenda", "--root", testkit.Capture(testkit.Front11879amd64)}, 3, "CheckPlan9 UNKNOWN: --user: only with --9p, as the user to attach as"},
 		{"aname without 9p", []string{"procs", "--aname", "/usr"}, 3, "CheckPlan9 UNKNOWN: --aname: only with --9p"},
 		{"procs over", []string{"procs", "-w", "-1", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --warning-over -1: give a number of processes, 0 or more"},
 		{"procs under", []string{"procs", "-C", "-2", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --critical-under -2: give a number of processes, 0 or more"},
@@ -108,7 +103,7 @@ func TestBadFlagValues(t *testing.T) {
 		t.Errorf("the server had %d requests", n)
 	}
 	// procs' --user is a process owner: it needs no --9p.
-	if code, line := run(t, "procs", "-u", "glenda", "--root", captureDir(front11879)); code != 0 || line != "Procs OK: Found 37 matching processes" {
+	if code, line := run(t, "procs", "-u", "glenda", "--root", testkit.Capture(testkit.Front11879amd64)); code != 0 || line != "Procs OK: Found 37 matching processes" {
 		t.Errorf("procs -u: %d %q", code, line)
 	}
 }

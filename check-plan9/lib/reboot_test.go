@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // aout writes a Plan 9 a.out in the layout debug/plan9obj reads: a header
@@ -70,7 +71,7 @@ func host9front(t *testing.T, running time.Time, files map[string]string) string
 	for k, v := range files {
 		all[k] = v
 	}
-	root := derive(t, front11879, all)
+	root := derive(t, testkit.Front11879amd64, all)
 	touch(t, filepath.Join(root, "dev/sysstat"), running)
 	return root
 }
@@ -148,7 +149,7 @@ func TestRebootRequired(t *testing.T) {
 		{"9fat timezone", []string{"reboot-required", "--root", jst}, 0,
 			"RebootRequired OK: /n/9fat/9pc64 (2026-11-21 05:04:50 UTC) is not newer than the running kernel, built 2026-11-21 05:03:50 UTC (modification time, corrected for the FAT time zone; it has no kerndate symbol)"},
 		{"9fat timezone newer", []string{"reboot-required", "--root", jstNewer}, 1, "RebootRequired WARNING: reboot required: /n/9fat/9pc64 is newer (2026-11-21 08:03:50 UTC) …"},
-		{"no bootfile", []string{"reboot-required", "--root", captureDir(front11879)}, 3, "RebootRequired UNKNOWN: no bootfile in #ec/bootfile: …"},
+		{"no bootfile", []string{"reboot-required", "--root", testkit.Capture(testkit.Front11879amd64)}, 3, "RebootRequired UNKNOWN: no bootfile in #ec/bootfile: …"},
 		{"missing kernel", []string{"reboot-required", "--kernel", "/amd64/9pc64.new", "--root", bySymbol}, 3, "RebootRequired UNKNOWN: /amd64/9pc64.new: open …"},
 		// A file without symbols falls back to its modification time: the
 		// copy's is now, well after the running kernel was built.

@@ -9,6 +9,10 @@
 //	                       copies to /dev/kmesg
 //	gefs    df             reply on the console (/srv/gefs.cmd)
 //	fossil  fsys main df   reply on the console (/srv/fscons)
+//
+// A console is a peer like any other: its reply is read by the deadline
+// and up to MaxReply bytes, each line parsed once as it arrives
+// (p9stats.SpaceReply).
 package fsspace
 
 import (
@@ -22,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/metricname"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
@@ -69,24 +74,12 @@ type Space struct {
 	p9stats.FSSpace
 }
 
-// Sanitize makes s a metric name segment, as mackerel-agent does for
-// device names: every character but ASCII letters and digits, '-' and
-// '_' becomes '_'.
-func Sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
 func (s Spec) segment(name string) string {
 	seg := strings.TrimSuffix(path.Base(s.Console), ".cmd")
 	if name != "" {
 		seg += "_" + name
 	}
-	return Sanitize(seg)
+	return metricname.Segment(seg)
 }
 
 // Read asks the file server of spec and waits for its answer until ctx
@@ -106,39 +99,24 @@ func Read(ctx context.Context, fsys ns.FS, spec Spec) ([]Space, error) {
 	if spec.Kind == "fossil" && spec.Name != "" {
 		cmd = "fsys " + spec.Name + " df"
 	}
-	var out []Space
-	parse := func(b []byte) error {
-		switch spec.Kind {
-		case "cwfs":
-			cs, err := p9stats.ParseCwfsStatw(b)
-			if err != nil {
-				return err
-			}
-			out = nil
-			for _, c := range cs {
-				name := spec.Name
-				if len(cs) > 1 {
-					name = strings.Trim(name+"_"+c.Name, "_")
-				}
-				out = append(out, Space{spec.segment(name), c.Space(p9stats.CwfsBlockSize)})
-			}
-		case "gefs":
-			sp, err := p9stats.ParseGefsDf(b)
-			if err != nil {
-				return err
-			}
-			out = []Space{{spec.segment(spec.Name), sp}}
-		case "fossil":
-			sp, err := p9stats.ParseFossilDf(b)
-			if err != nil {
-				return err
-			}
-			out = []Space{{spec.segment(spec.Name), sp}}
-		}
-		return nil
-	}
-	if err := converse(ctx, cfs, spec.Console, cmd, parse); err != nil {
+	reply, err := p9stats.NewSpaceReply(spec.Kind)
+	if err != nil {
 		return nil, errorf("%v", err)
+	}
+	if err := converse(ctx, cfs, spec.Console, cmd, reply); err != nil {
+		return nil, errorf("%v", err)
+	}
+	sps, err := reply.Spaces()
+	if err != nil {
+		return nil, errorf("%v", err)
+	}
+	var out []Space
+	for _, sp := range sps {
+		name := spec.Name
+		if spec.Kind == "cwfs" && len(sps) > 1 {
+			name = strings.Trim(name+"_"+sp.Name, "_")
+		}
+		out = append(out, Space{spec.segment(name), sp})
 	}
 	return out, nil
 }
@@ -151,29 +129,52 @@ type Result struct {
 }
 
 // ReadAll asks every file server at once and returns their answers in the
-// order of specs.
+// order of specs, by ctx's deadline: Read gives up on a console that does
+// not answer by then, but opening one can itself hang over 9P, so a
+// server still busy at the deadline is given an error here.
 func ReadAll(ctx context.Context, fsys ns.FS, specs []Spec) []Result {
-	rs := make([]Result, len(specs))
-	var wg sync.WaitGroup
+	type result struct {
+		i int
+		r Result
+	}
+	ch := make(chan result, len(specs)) // buffered: late servers never block
 	for i, spec := range specs {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			sp, err := Read(ctx, fsys, spec)
-			rs[i] = Result{spec, sp, err}
+			ch <- result{i, Result{spec, sp, err}}
 		}()
 	}
-	wg.Wait()
-	return rs
+	out := make([]Result, len(specs))
+	done := make([]bool, len(specs))
+	for range specs {
+		select {
+		case r := <-ch:
+			out[r.i], done[r.i] = r.r, true
+		case <-ctx.Done():
+			for i, spec := range specs {
+				if !done[i] {
+					out[i] = Result{Spec: spec, Err: fmt.Errorf("%s: no answer before the deadline (%w)", spec, ctx.Err())}
+				}
+			}
+			return out
+		}
+	}
+	return out
 }
 
-// converse writes cmd to the console and reads until parse accepts what
-// has come back, or ctx ends.
-func converse(ctx context.Context, cfs ns.ConsoleFS, name, cmd string, parse func([]byte) error) error {
+// MaxReply bounds a console's reply. The answers are a few hundred bytes;
+// a console that says more without the answer is not giving it.
+const MaxReply = 64 << 10
+
+// converse writes cmd to the console and reads the reply into r until r
+// holds the answer, the reply passes MaxReply, or ctx ends.
+func converse(ctx context.Context, cfs ns.ConsoleFS, name, cmd string, r *p9stats.SpaceReply) error {
 	c, err := cfs.OpenConsole(name)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var once sync.Once
 	closeConsole := func() { once.Do(func() { c.Close() }) }
 	defer closeConsole()
@@ -181,12 +182,14 @@ func converse(ctx context.Context, cfs ns.ConsoleFS, name, cmd string, parse fun
 		b   []byte
 		err error
 	}
-	chunks := make(chan chunk, 64)
+	chunks := make(chan chunk, 8)
 	go func() {
 		defer close(chunks)
 		buf := make([]byte, 8192)
-		for {
-			n, err := c.Read(buf)
+		// One byte past the bound is enough to tell it was passed.
+		for left := MaxReply + 1; left > 0; {
+			n, err := c.Read(buf[:min(len(buf), left)])
+			left -= n
 			if n > 0 || err != nil {
 				select {
 				case chunks <- chunk{append([]byte(nil), buf[:n]...), err}:
@@ -202,24 +205,35 @@ func converse(ctx context.Context, cfs ns.ConsoleFS, name, cmd string, parse fun
 	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
 		return fmt.Errorf("writing %q: %v", cmd, err)
 	}
-	var got []byte
-	var perr error
+	got := 0
 	for {
 		select {
 		case ch, ok := <-chunks:
 			if !ok {
 				return fmt.Errorf("console closed without a usable reply to %q", cmd)
 			}
-			got = append(got, ch.b...)
-			if perr = parse(got); perr == nil {
+			over := got+len(ch.b) > MaxReply
+			if over {
+				ch.b = ch.b[:MaxReply-got]
+			}
+			got += len(ch.b)
+			r.Write(ch.b)
+			if ch.err != nil {
+				r.End()
+			}
+			if r.Complete() {
 				return nil
+			}
+			if over {
+				return fmt.Errorf("no usable reply to %q in its first %d KiB", cmd, MaxReply>>10)
 			}
 			if ch.err != nil && ch.err != io.EOF {
 				return fmt.Errorf("reading the reply to %q: %v", cmd, ch.err)
 			}
 		case <-ctx.Done():
 			closeConsole()
-			if len(got) > 0 {
+			if got > 0 {
+				_, perr := r.Spaces()
 				return fmt.Errorf("no usable reply to %q before the deadline: %v", cmd, perr)
 			}
 			return fmt.Errorf("no reply to %q before the deadline", cmd)

@@ -3,13 +3,13 @@ package fsspace
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"strings"
-	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -30,10 +30,8 @@ func TestParseSpec(t *testing.T) {
 	if s := (Spec{"fossil", "srv/fscons", "main"}).segment("main"); s != "fscons_main" {
 		t.Error(s)
 	}
-	for in, want := range map[string]string{"a b/c.d": "a_b_c_d", "ether0": "ether0", "sd-C0_x": "sd-C0_x", "¶swap": "_swap", "a\xffb": "a_b", "": ""} {
-		if s := Sanitize(in); s != want {
-			t.Errorf("Sanitize(%q) = %q, want %q", in, s, want)
-		}
+	if s := (Spec{"cwfs", "srv/my fs.cmd", ""}).segment(""); s != "my_fs" {
+		t.Error(s)
 	}
 }
 
@@ -56,59 +54,17 @@ func TestNewPart(t *testing.T) {
 	}
 }
 
-// consoles is an in-memory name space whose consoles answer commands, and
-// whose /dev/kmesg grows as a hjfs console is written.
-type consoles struct {
-	fstest.MapFS
-	mu    sync.Mutex
-	reply map[string]func(string) string
-}
-
-func (c *consoles) ReadFile(name string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.MapFS.ReadFile(name)
-}
-
-func (c *consoles) ReadDir(name string) ([]fs.DirEntry, error) { return c.MapFS.ReadDir(name) }
-func (c *consoles) Stat(name string) (fs.FileInfo, error)      { return c.MapFS.Stat(name) }
-
-func (c *consoles) OpenConsole(name string) (io.ReadWriteCloser, error) {
-	r, ok := c.reply[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	pr, pw := io.Pipe()
-	return &pipeConsole{r: pr, w: pw, reply: r}, nil
-}
-
-type pipeConsole struct {
-	r     *io.PipeReader
-	w     *io.PipeWriter
-	reply func(string) string
-}
-
-func (p *pipeConsole) Read(b []byte) (int, error) { return p.r.Read(b) }
-func (p *pipeConsole) Write(b []byte) (int, error) {
-	go p.w.Write([]byte(p.reply(strings.TrimSpace(string(b)))))
-	return len(b), nil
-}
-func (p *pipeConsole) Close() error { p.r.Close(); return p.w.Close() }
-
 func TestRead(t *testing.T) {
-	c := &consoles{MapFS: fstest.MapFS{"dev/kmesg": {Data: []byte("\nPlan 9\nhjfs: (blocks) free 1, used 1, total 2\n")}}}
-	c.reply = map[string]func(string) string{
-		"srv/cwfs.cmd": func(cmd string) string {
-			return "cwstats main\n\t\tfsize  =  1208420\n\t\twsize  =  5626362\n"
-		},
-		"srv/hjfs.cmd": func(cmd string) string {
-			c.mu.Lock()
-			c.MapFS["dev/kmesg"].Data = append(c.MapFS["dev/kmesg"].Data, "hjfs: (blocks) free 10, used 6, total 16\n"...)
-			c.mu.Unlock()
+	h := testkit.CopyCapture(t, testkit.Front11879amd64)
+	h.Write("dev/kmesg", "\nPlan 9\nhjfs: (blocks) free 1, used 1, total 2\n")
+	c := testkit.Consoles{FS: ns.Dir(h.Dir), Consoles: map[string]testkit.Console{
+		"srv/cwfs.cmd": testkit.Replying("cwstats main\n\t\tfsize  =  1208420\n\t\twsize  =  5626362\n"),
+		"srv/hjfs.cmd": {Reply: func(cmd string) string {
+			h.Append("dev/kmesg", "hjfs: (blocks) free 10, used 6, total 16\n")
 			return ""
-		},
-		"srv/gefs.cmd": func(cmd string) string { return "gefs# " }, // never the df reply
-	}
+		}},
+		"srv/gefs.cmd": testkit.Replying("gefs# "), // never the df reply
+	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sp, err := Read(ctx, c, Spec{"cwfs", "srv/cwfs.cmd", ""})
@@ -128,5 +84,65 @@ func TestRead(t *testing.T) {
 	}
 	if _, err := Read(ctx, c, Spec{"cwfs", "srv/none.cmd", ""}); !errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing console: %v", err)
+	}
+}
+
+// A console that never stops talking costs at most MaxReply bytes of
+// reading, each line parsed once, and an error that says so, long before
+// the deadline; one that gives its answer first and chatters on is
+// answered.
+func TestEndlessConsole(t *testing.T) {
+	c := testkit.Consoles{FS: ns.Dir(t.TempDir()), Consoles: map[string]testkit.Console{
+		"srv/chatty.cmd":  {Reply: func(string) string { return "" }, Endless: "fsize = 1\n"},
+		"srv/talker.cmd":  {Reply: func(string) string { return "cwstats main\n\t\tfsize = 6\n" }, Endless: "\t\twsize = 16384\n"},
+		"srv/oneline.cmd": {Reply: func(string) string { return "" }, Endless: "x"},
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, name := range []string{"chatty", "oneline"} {
+		_, err := Read(ctx, c, Spec{"cwfs", "srv/" + name + ".cmd", ""})
+		if err == nil || !strings.Contains(err.Error(), `no usable reply to "statw" in its first 64 KiB`) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Error("read until the deadline")
+	}
+	sp, err := Read(ctx, c, Spec{"cwfs", "srv/talker.cmd", ""})
+	if err != nil || len(sp) != 1 || sp[0].Size != 16384*16384 {
+		t.Errorf("%+v %v", sp, err)
+	}
+}
+
+// ReadAll returns by the deadline, even while a console's open hangs.
+func TestReadAllDeadline(t *testing.T) {
+	hung := make(chan struct{})
+	defer close(hung)
+	c := testkit.Consoles{FS: ns.Dir(t.TempDir()), Consoles: map[string]testkit.Console{
+		"srv/cwfs.cmd": testkit.RealConsole(t, "cwfs64x-statw.txt"),
+		"srv/fscons":   {Unblock: hung},
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rs := ReadAll(ctx, c, []Spec{{"cwfs", "srv/cwfs.cmd", ""}, {"fossil", "srv/fscons", ""}})
+	if rs[0].Err != nil || len(rs[0].Spaces) != 1 || rs[0].Spaces[0].Used != 6*16384 {
+		t.Errorf("cwfs: %+v", rs[0])
+	}
+	if err := rs[1].Err; !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "fossil:/srv/fscons: no answer before the deadline") {
+		t.Errorf("fossil: %v", err)
+	}
+}
+
+// BenchmarkEndlessConsole is the cost of a console that talks without the
+// answer until MaxReply: linear in what it says.
+func BenchmarkEndlessConsole(b *testing.B) {
+	c := testkit.Consoles{FS: ns.Dir(b.TempDir()), Consoles: map[string]testkit.Console{
+		"srv/chatty.cmd": {Reply: func(string) string { return "" }, Endless: "\t\tfsize = 1\n"},
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(context.Background(), c, Spec{"cwfs", "srv/chatty.cmd", ""}); err == nil {
+			b.Fatal("answered")
+		}
 	}
 }

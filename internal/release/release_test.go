@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 const (
@@ -26,13 +27,7 @@ const (
 	source = "mackerel-plan9/mackerel-plugin-plan9"
 )
 
-func top(t *testing.T) string {
-	dir, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func top(t *testing.T) string { return testkit.Root() }
 
 func readFile(t *testing.T, name string) string {
 	b, err := os.ReadFile(filepath.Join(top(t), name))
@@ -180,13 +175,13 @@ func TestSnapshotRelease(t *testing.T) {
 		}
 	}
 	metrics, err := exec.Command(filepath.Join(prefix, "bin", "mackerel-plugin-plan9"),
-		"--root", filepath.Join(top(t), "testdata", "qemu-9front-11879-amd64-9pc64"),
+		"--root", testkit.Capture(testkit.Front11879amd64),
 		"--tempfile", filepath.Join(t.TempDir(), "state")).Output()
 	if err != nil || !bytes.Contains(metrics, []byte("plan9.memory.total\t1067155456\t")) {
 		t.Errorf("the installed plugin printed %q, %v", metrics, err)
 	}
 	check, _ := exec.Command(filepath.Join(prefix, "bin", "check-plan9"), "procs", "--broken",
-		"--root", filepath.Join(top(t), "testdata", "qemu-9front-2016-9emul-amd64-9pc64")).Output()
+		"--root", testkit.Capture(testkit.Front2016amd64)).Output()
 	if !bytes.HasPrefix(check, []byte("Procs CRITICAL: 2 broken: p9probe (pid 221")) {
 		t.Errorf("the installed check printed %q", check)
 	}

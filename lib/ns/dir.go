@@ -25,7 +25,10 @@ type dir struct {
 	kernel bool // '#' names reach kernel devices
 }
 
-var _ ConsoleFS = dir{}
+var (
+	_ ConsoleFS = dir{}
+	_ ControlFS = dir{}
+)
 
 func (d dir) path(op, name string) (string, error) {
 	if !fs.ValidPath(name) {
@@ -113,4 +116,21 @@ func (d dir) OpenConsole(name string) (io.ReadWriteCloser, error) {
 		return nil, err
 	}
 	return os.OpenFile(p, os.O_RDWR, 0)
+}
+
+// WriteControl writes msg to name in one write.
+func (d dir) WriteControl(name string, msg []byte) error {
+	p, err := d.path("write", name)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(msg)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

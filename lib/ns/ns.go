@@ -35,9 +35,17 @@ type FS interface {
 
 // ConsoleFS is a name space in which a file can also be opened for writing
 // and reading: a file server's command console such as /srv/cwfs.cmd.
-// It is the only way anything in this module writes to a name space.
+// It and ControlFS are the only ways anything in this module writes to a
+// name space.
 type ConsoleFS interface {
 	OpenConsole(name string) (io.ReadWriteCloser, error)
+}
+
+// ControlFS is a name space in which a control file can be written: the
+// file opened for writing only, msg written in one write, as a kernel
+// device takes a message (/proc/N/notepg a note).
+type ControlFS interface {
+	WriteControl(name string, msg []byte) error
 }
 
 // ReadSize is the size of the single read ReadFile issues. It is larger than

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
@@ -12,12 +13,12 @@ import (
 // A local name space is read in turn; "at-once" reads the same files as a
 // remote one is read, every file of a source at once.
 func BenchmarkSnapshot(b *testing.B) {
-	for _, c := range []string{front11879amd64, legacy386, legacy9k} {
+	for _, c := range []string{testkit.Front11879amd64, testkit.Legacy386, testkit.Legacy9k} {
 		for _, way := range []string{"in-turn", "at-once"} {
 			b.Run(c+"/"+way, func(b *testing.B) {
 				p := captureFS(c)
 				if way == "at-once" {
-					p = NewFS(remote{ns.Dir(captureDir(c))})
+					p = NewFS(remote{ns.Dir(testkit.Capture(c))})
 				}
 				b.ReportAllocs()
 				for b.Loop() {
@@ -33,10 +34,10 @@ func BenchmarkSnapshot(b *testing.B) {
 
 // BenchmarkParse measures the parsers alone on in-memory copies.
 func BenchmarkParse(b *testing.B) {
-	swap := readCapture(b, front11879amd64, "dev/swap")
-	sysstat := readCapture(b, front11879amd64, "dev/sysstat")
-	status := readCapture(b, front11879amd64, "proc/1/status")
-	tcp := readCapture(b, front11879amd64, "net/tcp/stats")
+	swap := testkit.ReadCapture(b, testkit.Front11879amd64, "dev/swap")
+	sysstat := testkit.ReadCapture(b, testkit.Front11879amd64, "dev/sysstat")
+	status := testkit.ReadCapture(b, testkit.Front11879amd64, "proc/1/status")
+	tcp := testkit.ReadCapture(b, testkit.Front11879amd64, "net/tcp/stats")
 	b.Run("swap", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

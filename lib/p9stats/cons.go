@@ -69,8 +69,17 @@ func (p FS) ObjectType() (string, error) {
 		return ct, nil
 	}
 	cfg, err := p.Config()
-	if err != nil {
-		return "", fmt.Errorf("no $cputype and no /dev/config: %w", err)
+	return objectType("", cfg, err)
+}
+
+// objectType is $cputype when env has it, else what the configuration
+// cfg (read with error cfgErr) tells.
+func objectType(env string, cfg KernelConfig, cfgErr error) (string, error) {
+	if env != "" {
+		return env, nil
+	}
+	if cfgErr != nil {
+		return "", fmt.Errorf("no $cputype and no /dev/config: %w", cfgErr)
 	}
 	if t := configObjectType(cfg.Name); t != "" {
 		return t, nil

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestSysStatCaptures(t *testing.T) {
@@ -11,16 +13,16 @@ func TestSysStatCaptures(t *testing.T) {
 		capture, file string
 		want          CPUStat
 	}{
-		{front11879amd64, "dev/sysstat", CPUStat{0, 8810, 3565, 9845, 38166, 0, 0, 1299, 24, 1}},
-		{front11879amd64, "dev/sysstat.2", CPUStat{0, 82568, 22028, 38335, 208590, 0, 0, 2073, 3, 3}},
-		{front11879x386, "dev/sysstat", CPUStat{0, 7970, 3617, 10013, 24477, 0, 0, 1186, 33, 1}},
-		{front2016amd64, "dev/sysstat", CPUStat{0, 12859, 3599, 10462, 34283, 0, 0, 2025, 0, 1}},
-		{front2016x386, "dev/sysstat.2", CPUStat{0, 99616, 21712, 37365, 178387, 0, 0, 1988, 2, 3}},
-		{legacy386, "dev/sysstat", CPUStat{0, 10996, 4910, 38085, 9541, 0, 0, 2005, 0, 15}},
-		{legacy9k, "dev/sysstat.2", CPUStat{0, 167020, 57878, 204643, 107357, 0, 0, 2439, 0, 3}},
+		{testkit.Front11879amd64, "dev/sysstat", CPUStat{0, 8810, 3565, 9845, 38166, 0, 0, 1299, 24, 1}},
+		{testkit.Front11879amd64, "dev/sysstat.2", CPUStat{0, 82568, 22028, 38335, 208590, 0, 0, 2073, 3, 3}},
+		{testkit.Front11879x386, "dev/sysstat", CPUStat{0, 7970, 3617, 10013, 24477, 0, 0, 1186, 33, 1}},
+		{testkit.Front2016amd64, "dev/sysstat", CPUStat{0, 12859, 3599, 10462, 34283, 0, 0, 2025, 0, 1}},
+		{testkit.Front2016x386, "dev/sysstat.2", CPUStat{0, 99616, 21712, 37365, 178387, 0, 0, 1988, 2, 3}},
+		{testkit.Legacy386, "dev/sysstat", CPUStat{0, 10996, 4910, 38085, 9541, 0, 0, 2005, 0, 15}},
+		{testkit.Legacy9k, "dev/sysstat.2", CPUStat{0, 167020, 57878, 204643, 107357, 0, 0, 2439, 0, 3}},
 	}
 	for _, tt := range tests {
-		b := readCapture(t, tt.capture, tt.file)
+		b := testkit.ReadCapture(t, tt.capture, tt.file)
 		if len(b) != 121 {
 			t.Errorf("%s/%s: %d bytes, the format says 121 per CPU", tt.capture, tt.file, len(b))
 		}
@@ -32,7 +34,7 @@ func TestSysStatCaptures(t *testing.T) {
 			t.Errorf("%s/%s: got %+v, want %+v", tt.capture, tt.file, got, tt.want)
 		}
 	}
-	cpus, _ := captureFS(front11879amd64).SysStat()
+	cpus, _ := captureFS(testkit.Front11879amd64).SysStat()
 	if l := LoadAverage(cpus); l != 1.299 {
 		t.Errorf("load %v, want 1.299", l)
 	}
@@ -75,12 +77,12 @@ func TestTimeCaptures(t *testing.T) {
 		uptime  time.Duration
 	}{
 		// 9front 11879 and 9legacy print the fifth field, ns since boot.
-		{front11879amd64, Time{1795237723, 1795237723625120246, 2004643072, 305157766, 6558524214, true}, 6558524214},
+		{testkit.Front11879amd64, Time{1795237723, 1795237723625120246, 2004643072, 305157766, 6558524214, true}, 6558524214},
 		// The fifth field wins over ticks/fasthz, which says 1.32 s here.
-		{legacy386, Time{1795236830, 1795236830162994228, 2684462848, 2031296862, 7653004920, true}, 7653004920},
-		{legacy9k, Time{1795236855, 1795236855015467928, 28898745304, 2031296862, 9992723377, true}, 9992723377},
+		{testkit.Legacy386, Time{1795236830, 1795236830162994228, 2684462848, 2031296862, 7653004920, true}, 7653004920},
+		{testkit.Legacy9k, Time{1795236855, 1795236855015467928, 28898745304, 2031296862, 9992723377, true}, 9992723377},
 		// The 2016 kernel has four fields: uptime = ticks / fasthz.
-		{front2016amd64, Time{1795237751, 1795237751859971149, 1263816704, 305157766, 0, false},
+		{testkit.Front2016amd64, Time{1795237751, 1795237751859971149, 1263816704, 305157766, 0, false},
 			4141519059}, // 1263816704 / 305157766 s
 	}
 	for _, tt := range tests {
@@ -119,10 +121,10 @@ func TestCPUTypeSysNameConfig(t *testing.T) {
 		mhz          uint64
 		config, desc string
 	}{
-		{front11879amd64, "AMD-K8", 2596, "pc64", "amd64 pc terminal with local disk"},
-		{front2016x386, "AMD-K8", 2597, "pcf", "pc terminal with local disk"},
-		{legacy386, "AMD-K8", 2594, "pc", "a normal pc terminal"},
-		{legacy9k, "AMD64", 2571, "", ""},
+		{testkit.Front11879amd64, "AMD-K8", 2596, "pc64", "amd64 pc terminal with local disk"},
+		{testkit.Front2016x386, "AMD-K8", 2597, "pcf", "pc terminal with local disk"},
+		{testkit.Legacy386, "AMD-K8", 2594, "pc", "a normal pc terminal"},
+		{testkit.Legacy9k, "AMD64", 2571, "", ""},
 	} {
 		p := captureFS(tt.capture)
 		ct, err := p.CPUType()
@@ -147,7 +149,7 @@ func TestCPUTypeSysNameConfig(t *testing.T) {
 }
 
 func TestDrivers(t *testing.T) {
-	ds, err := captureFS(front11879amd64).Drivers()
+	ds, err := captureFS(testkit.Front11879amd64).Drivers()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,11 @@
 //	$cputype, /dev/config     -                  ObjectType       string
 //	stat #c/sysstat           -                  KernelBuildTime  time.Time
 //	/proc/N/status (#p)       ParseProcStatus    Procs            []ProcStatus
+//	/proc/N/fd                ParseFd            Fds              ProcFds
+//	/proc/N/noteid            ParseNoteID        NoteID           int
 //	/net/etherN/stats  (#lN)  ParseEtherStats    EtherStats       EtherStats
 //	/net/etherN/ifstats       ParseIfStats       EtherIfStats     IfStats
-//	/net/etherN/addr          ParseEtherAddr     EtherAddr        string
+//	/net/etherN/addr          ParseEtherAddr     EtherAddr(s)     string
 //	/net/ipifc/N/status (#I)  ParseIPInterface   IPInterfaces     []IPInterface
 //	/net/ipifc/stats          ParseIPStats       IPStats          IPStats
 //	/net/tcp/stats            ParseTCPStats      TCPStats         TCPStats
@@ -35,9 +37,17 @@
 //
 // File-server space is not in any file: it is the reply to a console
 // command, parsed by ParseCwfsStatw, ParseHjfsDf, ParseGefsDf and
-// ParseFossilDf. FS.Flavour tells the kinds of Plan 9 apart, and
-// FS.Snapshot reads many sources at once, concurrently, which matters over
-// 9P.
+// ParseFossilDf, or as it arrives by a SpaceReply. FS.Flavour tells the
+// kinds of Plan 9 apart, and FS.Snapshot reads many sources at once,
+// concurrently, which matters over 9P.
+//
+// The package also owns what the files mean beyond their syntax: which
+// ethernet drivers count bytes and how wide their counters are
+// (ByteCounters, IfStats.Octets), a CPU's clamped shares of its time
+// (CPUStat.Shares), how a counter advanced across a wrap (Delta). And it
+// writes the control files of /proc that end a process or its note group
+// (FS.PostNote, FS.PostNoteGroup, FS.Kill), so that nothing else in the
+// module opens a kernel file.
 //
 // A file that is absent yields an error for which IsNotExist is true; that
 // is normal (a 9legacy kernel has no reclaim line, a Raspberry Pi no
@@ -54,7 +64,7 @@
 //
 // Plan 9's long is 32 bits on every port, amd64 included, so many kernel
 // counters wrap at 2^32. Those fields are uint32 here, or say so in their
-// documentation, so that callers can compute differences modulo 2^32.
+// documentation; Delta takes the difference of two readings.
 //
 // The kernel generates a device file anew on every read and slices it at
 // the file offset, so files must be read in one large read; the name

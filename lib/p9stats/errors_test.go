@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // linuxStatus is what Linux serves as /proc/N/status (abridged).
@@ -64,7 +66,7 @@ func TestLinuxProcStatus(t *testing.T) {
 // A Linux /proc yields one summary, not an error per process: how many
 // of how many failed, and the first with its line.
 func TestProcsSummedUp(t *testing.T) {
-	files := map[string]string{"proc/400/status": readFixed(t, legacy386, 1)}
+	files := map[string]string{"proc/400/status": readFixed(t, testkit.Legacy386, 1)}
 	for pid := 1; pid <= 300; pid++ {
 		files["proc/"+itoa(pid)+"/status"] = linuxStatus(pid, "kworker/"+itoa(pid))
 	}
@@ -85,14 +87,14 @@ func TestProcsSummedUp(t *testing.T) {
 		t.Errorf("first %+v", pe)
 	}
 	// By kernel name, the summary says so.
-	_, err = mapFS(map[string]string{"#p/7/status": "garbage\n", "#p/8/status": readFixed(t, legacy386, 1)}).Procs()
+	_, err = mapFS(map[string]string{"#p/7/status": "garbage\n", "#p/8/status": readFixed(t, testkit.Legacy386, 1)}).Procs()
 	if err == nil || !strings.HasPrefix(err.Error(), "p9stats: #p/*/status: 1 of 2 failed, the first: #p/7/status: line 1: ") {
 		t.Errorf("%v", err)
 	}
 }
 
 func TestIPInterfacesAndDisksSummedUp(t *testing.T) {
-	st := string(readCapture(t, front11879amd64, "net/ipifc/0/status"))
+	st := string(testkit.ReadCapture(t, testkit.Front11879amd64, "net/ipifc/0/status"))
 	files := map[string]string{"net/ipifc/0/status": st, "net/ipifc/clone": ""}
 	for i := 1; i <= 20; i++ {
 		files["net/ipifc/"+itoa(i)+"/status"] = "nonsense\n"
@@ -102,7 +104,7 @@ func TestIPInterfacesAndDisksSummedUp(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "p9stats: /net/ipifc/*/status: 20 of 21 failed, the first: /net/ipifc/1/status: line 1: ") {
 		t.Errorf("%d interfaces, %v", len(ifs), err)
 	}
-	ctl := string(readCapture(t, legacy386, "dev/sdC0/ctl"))
+	ctl := string(testkit.ReadCapture(t, testkit.Legacy386, "dev/sdC0/ctl"))
 	units, err := mapFS(map[string]string{"dev/sdC0/ctl": ctl, "dev/sdC1/ctl": "geometry x\n", "dev/sdC2/ctl": "geometry y\n"}).Disks()
 	if len(units) != 1 || err == nil || !strings.HasPrefix(err.Error(), "p9stats: /dev/sd*/ctl: 2 of 3 failed, the first: /dev/sdC1/ctl: line 1: ") {
 		t.Errorf("%d units, %v", len(units), err)

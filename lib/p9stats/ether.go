@@ -94,19 +94,61 @@ func ParseEtherAddr(b []byte) (net.HardwareAddr, error) {
 	return net.HardwareAddr(a), nil
 }
 
+// OctetCounters names the pair of byte counters that one family of
+// ethernet drivers prints in /net/etherN/ifstats, and their width. Plan 9
+// keeps no byte counters of its own (netif's stats count packets); only
+// these drivers have them, per the 9front and 9legacy sources. Two
+// readings of a device can be subtracted only when their OctetCounters
+// are equal.
+type OctetCounters struct {
+	Name    string // short and without blanks: "e1000-total"
+	In, Out string // the ifstats lines' names
+	Bits    uint   // 64, or 32 for a C ulong, which wraps at 2^32
+	Drivers string // the drivers that print them
+}
+
+// octetCounters are the byte counters this package knows, in the order
+// they are preferred when a driver prints more than one pair.
+var octetCounters = []OctetCounters{
+	// "%s: %llud %llud", the driver's 64-bit total and the register
+	// read now. Lines are left out while zero; Total counts all frames,
+	// Good only good ones, and QEMU's e1000 fills only Total.
+	{"e1000-total", "Total Octets Received", "Total Octets Transmitted", 64, "ether82543gc, ether82563, etherigbe (Intel e1000 family)"},
+	{"e1000-good", "Good Octets Received", "Good Octets Transmitted", 64, "ether82543gc, ether82563, etherigbe (Intel e1000 family)"},
+	// "bytesrcvdok: %lud" of a C long.
+	{"elnk3", "bytesrcvdok", "bytesxmittedok", 32, "etherelnk3 (3Com EtherLink III, 3c5x9, 3c59x, 3c90x)"},
+	// "received bytes: %llud" of the MIB's 64-bit counter.
+	{"ether1116", "received bytes", "transmitted bytes", 64, "ether1116 (Marvell Kirkwood: SheevaPlug, GuruPlug, OpenRD)"},
+}
+
+// ByteCounters returns the byte counters of every driver family that has
+// them, in order of preference.
+func ByteCounters() []OctetCounters { return append([]OctetCounters(nil), octetCounters...) }
+
 // IfStats holds what this package understands of /net/etherN/ifstats,
-// whose format belongs to each driver. Only the Intel e1000 family
-// (ether82563, etherigbe) reports byte counters; for every other driver
-// (virtio, rtl8169, ixgbe, …) HasOctets is false rather than a guess.
+// whose format belongs to each driver. Only the drivers of ByteCounters
+// report byte counters; for every other (virtio, rtl8169, ixgbe, …)
+// HasOctets is false rather than a guess.
 type IfStats struct {
-	// InOctets and OutOctets are the driver's cumulative 64-bit "Total
-	// Octets Received/Transmitted" counters, or the "Good Octets" ones
-	// when only those are printed (a line appears only once non-zero).
+	// InOctets and OutOctets are the driver's cumulative byte counters,
+	// Octets says which ones: the first pair of ByteCounters whose lines
+	// are present (an e1000 line is left out while zero, so one line
+	// without its partner counts the partner as 0).
 	InOctets, OutOctets uint64
+	Octets              OctetCounters
 	HasOctets           bool
-	// Counters holds every "Name: total [delta]" line's cumulative total,
-	// by name, for drivers in the e1000 style.
+	// Counters holds every "Name: n" and "Name: total delta" line's
+	// first number, by name.
 	Counters map[string]uint64
+}
+
+// OctetsOf returns the byte counters c of the device, so that an
+// interval's two readings read the same pair; ok is false when neither
+// line is there.
+func (s IfStats) OctetsOf(c OctetCounters) (in, out uint64, ok bool) {
+	in, okIn := s.Counters[c.In]
+	out, okOut := s.Counters[c.Out]
+	return in, out, okIn || okOut
 }
 
 // ParseIfStats parses /net/etherN/ifstats. It never fails: a format it
@@ -131,17 +173,11 @@ func ParseIfStats(b []byte) IfStats {
 		}
 		s.Counters[strings.TrimSpace(k)] = n
 	}
-	pick := func(dir string) (uint64, bool) {
-		if n, ok := s.Counters["Total Octets "+dir]; ok {
-			return n, true
+	for _, c := range octetCounters {
+		if in, out, ok := s.OctetsOf(c); ok {
+			s.InOctets, s.OutOctets, s.Octets, s.HasOctets = in, out, c, true
+			break
 		}
-		n, ok := s.Counters["Good Octets "+dir]
-		return n, ok
-	}
-	in, okIn := pick("Received")
-	out, okOut := pick("Transmitted")
-	if okIn || okOut {
-		s.InOctets, s.OutOctets, s.HasOctets = in, out, true
 	}
 	return s
 }

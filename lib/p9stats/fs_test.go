@@ -13,12 +13,14 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // 9front's /lib/namespace binds only #c, #¤ and #¶ on /dev and the first
 // ether and #I on /net; files of other devices are reached by kernel name.
 func TestKernelNameFallback(t *testing.T) {
-	src := captureDir(front11879amd64)
+	src := testkit.Capture(testkit.Front11879amd64)
 	files := map[string]string{
 		"#c/sysstat":        "dev/sysstat",
 		"#¶/swap":           "dev/swap",
@@ -154,7 +156,7 @@ func TestOneLargeRead(t *testing.T) {
 }
 
 func TestSnapshot(t *testing.T) {
-	for _, c := range captures {
+	for _, c := range testkit.Captures {
 		s := captureFS(c).Snapshot(context.Background(), SourceAll)
 		for src, err := range s.Errors {
 			// Absent files are normal; nothing may be malformed.
@@ -164,7 +166,8 @@ func TestSnapshot(t *testing.T) {
 		}
 		if s.Swap == nil || len(s.CPUs) != 1 || s.Time == nil || len(s.Procs) == 0 || len(s.Ethers) != 1 ||
 			s.IP == nil || s.TCP == nil || s.UDP == nil || s.ICMP == nil || len(s.IPInterfaces) == 0 ||
-			s.CPUType == nil || s.SysName != "gnot" || s.KernelBuild.IsZero() {
+			s.CPUType == nil || s.SysName != "gnot" || s.KernelBuild.IsZero() || s.Config == nil ||
+			s.Flavour == FlavourUnknown || s.FlavourWhy == "" || s.EtherAddrs["ether0"] != "52:54:00:12:34:56" {
 			t.Errorf("%s: incomplete snapshot %+v", c, s)
 		}
 		if (s.IL != nil) != strings.Contains(c, "9front") {
@@ -187,8 +190,8 @@ func (s slowFS) ReadFile(name string) ([]byte, error) {
 }
 
 func TestSnapshotDeadline(t *testing.T) {
-	sw := readCapture(t, front11879amd64, "dev/swap")
-	st := readCapture(t, front11879amd64, "dev/sysstat")
+	sw := testkit.ReadCapture(t, testkit.Front11879amd64, "dev/swap")
+	st := testkit.ReadCapture(t, testkit.Front11879amd64, "dev/sysstat")
 	s := slowFS{fstest.MapFS{"dev/swap": {Data: sw}, "dev/sysstat": {Data: st}}, make(chan struct{})}
 	defer close(s.release)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -210,7 +213,15 @@ func TestSourceString(t *testing.T) {
 	if s := (SourceSwap | SourceTCP).String(); s != "swap|tcp" {
 		t.Error(s)
 	}
-	if SourceAll.String() != strings.Join(sourceNames, "|") {
-		t.Error(SourceAll.String())
+	// Every source is declared once, in the order of its bit.
+	seen := map[string]bool{}
+	for i, d := range sources {
+		if d.src != 1<<i || d.name == "" || d.files == "" || d.read == nil || seen[d.name] {
+			t.Errorf("sources[%d] = %v %q %q", i, d.src, d.name, d.files)
+		}
+		seen[d.name] = true
+	}
+	if SourceAll != 1<<len(sources)-1 {
+		t.Errorf("SourceAll %b, %d sources", SourceAll, len(sources))
 	}
 }

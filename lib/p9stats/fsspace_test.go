@@ -1,10 +1,12 @@
 package p9stats
 
 import (
-	"os"
-	"path/filepath"
+	"bytes"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // cwfs statw as printed by cw.c cmd_statw (leading tabs as printed).
@@ -76,13 +78,7 @@ func TestFossilDf(t *testing.T) {
 // Replies of real file servers, captured in a Plan 9 guest (see
 // testdata/fsconsole/README.md); values as the bytes say.
 func TestRealConsoleReplies(t *testing.T) {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	read := func(name string) []byte { return testkit.ConsoleReply(t, name) }
 	cw, err := ParseCwfsStatw(read("cwfs64x-statw.txt"))
 	if err != nil || len(cw) != 1 {
 		t.Fatalf("%+v %v", cw, err)
@@ -104,5 +100,70 @@ func TestRealConsoleReplies(t *testing.T) {
 	fo, err := ParseFossilDf(read("fossil-df.txt"))
 	if err != nil || fo != (FSSpace{Kind: "fossil", Name: "main", Used: 40960, Free: 133791744, Size: 133832704}) {
 		t.Errorf("fossil %+v %v", fo, err)
+	}
+}
+
+// A reply fed in chunks of every size, as a console gives it, reads as the
+// whole reply does, and is complete once its answer has come.
+func TestSpaceReplyChunks(t *testing.T) {
+	for _, tc := range []struct {
+		kind  string
+		reply []byte
+		whole func([]byte) ([]FSSpace, error)
+	}{
+		{"cwfs", testkit.ConsoleReply(t, "cwfs64x-statw.txt"), func(b []byte) ([]FSSpace, error) {
+			cs, err := ParseCwfsStatw(b)
+			var out []FSSpace
+			for _, c := range cs {
+				out = append(out, c.Space(CwfsBlockSize))
+			}
+			return out, err
+		}},
+		{"cwfs", []byte("console chatter\n" + cwfsStatw + strings.ReplaceAll(cwfsStatw, "main", "other")), nil},
+		{"gefs", testkit.ConsoleReply(t, "gefs-df.txt"), func(b []byte) ([]FSSpace, error) { return one(ParseGefsDf(b)) }},
+		{"fossil", testkit.ConsoleReply(t, "fossil-df.txt"), func(b []byte) ([]FSSpace, error) { return one(ParseFossilDf(b)) }},
+	} {
+		whole := tc.whole
+		if whole == nil {
+			whole = func(b []byte) ([]FSSpace, error) {
+				r, _ := NewSpaceReply(tc.kind)
+				r.Write(b)
+				r.End()
+				return r.Spaces()
+			}
+		}
+		want, wantErr := whole(tc.reply)
+		if wantErr != nil || len(want) == 0 {
+			t.Fatalf("%s: %v %v", tc.kind, want, wantErr)
+		}
+		for size := 1; size <= len(tc.reply); size++ {
+			r, err := NewSpaceReply(tc.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for b := tc.reply; len(b) > 0; b = b[min(size, len(b)):] {
+				r.Write(b[:min(size, len(b))])
+			}
+			r.End()
+			got, err := r.Spaces()
+			if err != nil || !reflect.DeepEqual(got, want) || !r.Complete() {
+				t.Fatalf("%s in chunks of %d: %+v %v, want %+v", tc.kind, size, got, err, want)
+			}
+		}
+	}
+	// Incomplete until the line that completes the answer has come.
+	r, _ := NewSpaceReply("gefs")
+	reply := testkit.ConsoleReply(t, "gefs-df.txt")
+	end := bytes.Index(reply, []byte("free:"))
+	r.Write(reply[:end+len("free:\t5")])
+	if r.Complete() {
+		t.Error("complete before the free: line ended")
+	}
+	r.Write([]byte("36018944 (0.50 GiB)\n"))
+	if sp, err := r.Spaces(); !r.Complete() || err != nil || sp[0].Free != 536018944 {
+		t.Errorf("%+v %v", sp, err)
+	}
+	if _, err := NewSpaceReply("hjfs"); err == nil {
+		t.Error("a console parser for hjfs, which replies in /dev/kmesg")
 	}
 }

@@ -3,9 +3,11 @@ package p9stats
 import (
 	"errors"
 	"os"
-	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // Every parser is fuzzed from the real captures. Run one with, e.g.,
@@ -16,26 +18,24 @@ import (
 // must be *ParseError values.
 
 func fuzzParser[T any](f *testing.F, parse func([]byte) (T, error), files []string, extra ...string) {
-	for _, c := range captures {
-		for _, file := range files {
-			matches, _ := filepath.Glob(filepath.Join(captureDir(c), file))
-			for _, m := range matches {
-				if b, err := os.ReadFile(m); err == nil {
-					f.Add(b)
-				}
-			}
+	for _, file := range files {
+		for _, b := range testkit.CaptureFiles(f, file) {
+			f.Add(b)
 		}
 	}
 	for _, e := range extra {
-		if strings.HasPrefix(e, "fsconsole/") {
-			b, err := os.ReadFile(filepath.Join("..", "..", "testdata", e))
+		switch {
+		case strings.HasPrefix(e, "fsconsole/"):
+			f.Add(testkit.ConsoleReply(f, strings.TrimPrefix(e, "fsconsole/")))
+		case strings.HasPrefix(e, "testdata/"):
+			b, err := os.ReadFile(e)
 			if err != nil {
 				f.Fatal(err)
 			}
 			f.Add(b)
-			continue
+		default:
+			f.Add([]byte(e))
 		}
-		f.Add([]byte(e))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, err := parse(b)
@@ -109,6 +109,7 @@ func FuzzParseEtherAddr(f *testing.F) {
 
 func FuzzParseIfStats(f *testing.F) {
 	fuzzParser(f, noErr(ParseIfStats), []string{"net/ether0/ifstats"},
+		"testdata/ifstats/ether82563.txt", "testdata/ifstats/etherelnk3.txt", "testdata/ifstats/ether1116.txt",
 		"Total Octets Received: 766515009 3170\nTotal Octets Transmitted: 136030888 2320\neeprom: 5452 0009\n        3000 1000\n")
 }
 
@@ -166,4 +167,49 @@ func FuzzParseCPUTemp(f *testing.F) {
 
 func FuzzParseBattery(f *testing.F) {
 	fuzzParser(f, ParseBattery, nil, "charging 85 3600\n", "97 mW 40000 41000 45000 2000 500 mV 12000 11100 01:30:00 discharging\n")
+}
+
+func FuzzParseFd(f *testing.F) {
+	fuzzParser(f, ParseFd, []string{"proc/*/fd"}, "/\n  1 w  |    0 (0000000000000142 0 00) 65536        0 #|/data1\n")
+}
+
+func FuzzParseNoteID(f *testing.F) {
+	fuzzParser(f, ParseNoteID, []string{"proc/*/noteid"})
+}
+
+// A reply fed to a SpaceReply in two chunks, split anywhere, reads as the
+// whole reply read by the kind's parser.
+func FuzzSpaceReply(f *testing.F) {
+	for _, name := range []string{"cwfs64x-statw.txt", "gefs-df.txt", "fossil-df.txt"} {
+		f.Add(testkit.ConsoleReply(f, name), uint16(7))
+	}
+	f.Add([]byte(cwfsStatw), uint16(100))
+	f.Fuzz(func(t *testing.T, b []byte, cut uint16) {
+		at := int(cut) % (len(b) + 1)
+		for kind, whole := range map[string]func([]byte) ([]FSSpace, error){
+			"cwfs": func(b []byte) ([]FSSpace, error) {
+				cs, err := ParseCwfsStatw(b)
+				var out []FSSpace
+				for _, c := range cs {
+					out = append(out, c.Space(CwfsBlockSize))
+				}
+				return out, err
+			},
+			"gefs":   func(b []byte) ([]FSSpace, error) { return one(ParseGefsDf(b)) },
+			"fossil": func(b []byte) ([]FSSpace, error) { return one(ParseFossilDf(b)) },
+		} {
+			r, _ := NewSpaceReply(kind)
+			r.Write(b[:at])
+			r.Write(b[at:])
+			r.End()
+			got, err := r.Spaces()
+			want, werr := whole(b)
+			if (err == nil) != (werr == nil) || !reflect.DeepEqual(got, want) && len(got)+len(want) > 0 {
+				t.Fatalf("%s: %+v %v, whole %+v %v", kind, got, err, want, werr)
+			}
+			if r.Complete() != (err == nil) {
+				t.Fatalf("%s: complete %v with error %v", kind, r.Complete(), err)
+			}
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
@@ -18,8 +19,8 @@ type remote struct{ ns.FS }
 // Read in turn (a local name space) or all at once, a capture gives the
 // same snapshot.
 func TestLocalSameAsRemote(t *testing.T) {
-	for _, c := range captures {
-		dir := ns.Dir(captureDir(c))
+	for _, c := range testkit.Captures {
+		dir := ns.Dir(testkit.Capture(c))
 		local, far := NewFS(dir), NewFS(remote{dir})
 		if !local.local || far.local {
 			t.Fatalf("%s: local %v, remote %v", c, local.local, far.local)
@@ -58,10 +59,10 @@ func (b blockingLocal) ReadFile(name string) ([]byte, error) {
 
 func localHost(t *testing.T) fstest.MapFS {
 	return fstest.MapFS{
-		"dev/swap":        {Data: readCapture(t, front11879amd64, "dev/swap")},
-		"dev/sysstat":     {Data: readCapture(t, front11879amd64, "dev/sysstat")},
-		"dev/time":        {Data: readCapture(t, front11879amd64, "dev/time")},
-		"net/tcp/stats":   {Data: readCapture(t, front11879amd64, "net/tcp/stats")},
+		"dev/swap":        {Data: testkit.ReadCapture(t, testkit.Front11879amd64, "dev/swap")},
+		"dev/sysstat":     {Data: testkit.ReadCapture(t, testkit.Front11879amd64, "dev/sysstat")},
+		"dev/time":        {Data: testkit.ReadCapture(t, testkit.Front11879amd64, "dev/time")},
+		"net/tcp/stats":   {Data: testkit.ReadCapture(t, testkit.Front11879amd64, "net/tcp/stats")},
 		"mnt/apm/battery": {Data: []byte("1 72 0 ? ? ? ? ?\n")},
 	}
 }
@@ -106,7 +107,7 @@ func TestLocalUserLevelApart(t *testing.T) {
 
 // Procs, ethers and the kernel files in turn give what they give at once.
 func TestLocalSources(t *testing.T) {
-	dir := ns.Dir(captureDir(front11879amd64))
+	dir := ns.Dir(testkit.Capture(testkit.Front11879amd64))
 	for _, p := range []FS{NewFS(dir), NewFS(remote{dir})} {
 		procs, err := p.Procs()
 		if err != nil || len(procs) != 37 {

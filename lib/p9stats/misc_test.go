@@ -3,10 +3,12 @@ package p9stats
 import (
 	"reflect"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestDisks(t *testing.T) {
-	p := captureFS(legacy386)
+	p := captureFS(testkit.Legacy386)
 	cs, err := p.SDControllers()
 	if err != nil || len(cs) != 2 || cs[0].Name != "sdC" || cs[0].Interface != "ata" || cs[1].Name != "sdD" {
 		t.Fatalf("%+v %v", cs, err)
@@ -32,7 +34,7 @@ func TestDisks(t *testing.T) {
 	}
 
 	// 9front's ide driver: tab-separated keywords.
-	units, err = captureFS(front11879amd64).Disks()
+	units, err = captureFS(testkit.Front11879amd64).Disks()
 	if err != nil || len(units) != 1 {
 		t.Fatalf("%+v %v", units, err)
 	}
@@ -40,7 +42,7 @@ func TestDisks(t *testing.T) {
 		t.Errorf("%+v", u)
 	}
 	// 9front's sdctl has a ram disk controller line.
-	cs, err = captureFS(front11879amd64).SDControllers()
+	cs, err = captureFS(testkit.Front11879amd64).SDControllers()
 	if err != nil || len(cs) != 2 || cs[1].Line != "sdZ ram 4 units" {
 		t.Errorf("%+v %v", cs, err)
 	}
@@ -76,13 +78,13 @@ func TestLufiaDisks(t *testing.T) {
 
 func TestCPUTemp(t *testing.T) {
 	// The captured kernels' drivers do not support QEMU's CPU.
-	for _, c := range []string{front2016x386, legacy386} {
+	for _, c := range []string{testkit.Front2016x386, testkit.Legacy386} {
 		ts, err := captureFS(c).CPUTemp()
 		if err != nil || len(ts) != 0 {
 			t.Errorf("%s: %+v %v", c, ts, err)
 		}
 	}
-	if _, err := captureFS(front11879amd64).CPUTemp(); !IsNotExist(err) {
+	if _, err := captureFS(testkit.Front11879amd64).CPUTemp(); !IsNotExist(err) {
 		t.Errorf("no cputemp file: %v", err)
 	}
 	tests := []struct {
@@ -133,16 +135,16 @@ func TestBattery(t *testing.T) {
 	if bs, err := p.Battery(); err != nil || bs[0].Percent != 50 {
 		t.Errorf("%+v %v", bs, err)
 	}
-	if _, err := captureFS(legacy386).Battery(); !IsNotExist(err) {
+	if _, err := captureFS(testkit.Legacy386).Battery(); !IsNotExist(err) {
 		t.Errorf("got %v", err)
 	}
 }
 
 func TestFlavour(t *testing.T) {
 	want := map[string]Flavour{
-		front11879amd64: Flavour9front, front11879x386: Flavour9front,
-		front2016amd64: Flavour9front, front2016x386: Flavour9front,
-		legacy386: Flavour9legacy, legacy9k: Flavour9legacy,
+		testkit.Front11879amd64: Flavour9front, testkit.Front11879x386: Flavour9front,
+		testkit.Front2016amd64: Flavour9front, testkit.Front2016x386: Flavour9front,
+		testkit.Legacy386: Flavour9legacy, testkit.Legacy9k: Flavour9legacy,
 	}
 	for c, w := range want {
 		f, why, err := captureFS(c).Flavour()
@@ -150,10 +152,10 @@ func TestFlavour(t *testing.T) {
 			t.Errorf("%s: %v (%s) %v, want %v", c, f, why, err, w)
 		}
 	}
-	if f, why, _ := captureFS(front11879amd64).Flavour(); why != "/dev/drivers lists #¶ swap" {
+	if f, why, _ := captureFS(testkit.Front11879amd64).Flavour(); why != "/dev/drivers lists #¶ swap" {
 		t.Errorf("11879: %v %s", f, why)
 	}
-	if f, why, _ := captureFS(front2016amd64).Flavour(); why != "/dev/swap has 9front's allocated/size/max pool lines" {
+	if f, why, _ := captureFS(testkit.Front2016amd64).Flavour(); why != "/dev/swap has 9front's allocated/size/max pool lines" {
 		t.Errorf("2016: %v %s", f, why)
 	}
 }

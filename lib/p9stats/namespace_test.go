@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
@@ -65,8 +66,8 @@ func problem(err error) NamespaceProblem {
 }
 
 func TestCheckPlan9Captures(t *testing.T) {
-	for _, c := range captures {
-		c9 := &countFS{FS: ns.Dir(captureDir(c))}
+	for _, c := range testkit.Captures {
+		c9 := &countFS{FS: ns.Dir(testkit.Capture(c))}
 		p := NewFS(c9)
 		if err := p.CheckPlan9(nil); err != nil {
 			t.Errorf("%s: %v", c, err)
@@ -101,7 +102,7 @@ func TestCheckPlan9Wrong(t *testing.T) {
 			"p9stats: the name space's root does not exist: stat /nonexistent/mackerel-plan9: no such file or directory"},
 		{"empty", t.TempDir(), NamespaceEmpty, "p9stats: not a Plan 9 name space: it has neither /dev/sysstat nor /dev/swap"},
 		{"linux", writeTree(t, linux), NamespaceLinux, "p9stats: not a Plan 9 name space but Linux's: /proc/1/status is in Linux's format"},
-		{"only /proc", writeTree(t, map[string]string{"proc/1/status": string(readCapture(t, legacy386, "proc/1/status"))}), NamespaceEmpty, ""},
+		{"only /proc", writeTree(t, map[string]string{"proc/1/status": string(testkit.ReadCapture(t, testkit.Legacy386, "proc/1/status"))}), NamespaceEmpty, ""},
 		{"a file", file, NamespaceNotDir, "p9stats: the name space's root is not a directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +135,7 @@ func TestCheckPlan9NotJudged(t *testing.T) {
 	if err := p.CheckPlan9(s); err != nil {
 		t.Errorf("malformed swap: %v", err)
 	}
-	st := readCapture(t, front11879amd64, "dev/sysstat")
+	st := testkit.ReadCapture(t, testkit.Front11879amd64, "dev/sysstat")
 	slow := slowFS{fstest.MapFS{"dev/sysstat": {Data: st}}, make(chan struct{})}
 	defer close(slow.release)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -2,8 +2,12 @@ package p9stats
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestEtherCaptures(t *testing.T) {
@@ -11,12 +15,12 @@ func TestEtherCaptures(t *testing.T) {
 		capture string
 		in, out uint64
 	}{
-		{front11879amd64, 3686, 2881},
-		{front11879x386, 3472, 2816},
-		{front2016amd64, 3239, 2525},
-		{front2016x386, 3230, 2525},
-		{legacy386, 3719, 3113},
-		{legacy9k, 7004, 5294},
+		{testkit.Front11879amd64, 3686, 2881},
+		{testkit.Front11879x386, 3472, 2816},
+		{testkit.Front2016amd64, 3239, 2525},
+		{testkit.Front2016x386, 3230, 2525},
+		{testkit.Legacy386, 3719, 3113},
+		{testkit.Legacy9k, 7004, 5294},
 	}
 	for _, tt := range tests {
 		p := captureFS(tt.capture)
@@ -87,7 +91,7 @@ func TestEtherStatsWrap(t *testing.T) {
 }
 
 func TestIPInterfaces(t *testing.T) {
-	ifs, err := captureFS(front11879amd64).IPInterfaces()
+	ifs, err := captureFS(testkit.Front11879amd64).IPInterfaces()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +112,7 @@ func TestIPInterfaces(t *testing.T) {
 		t.Errorf("got %v", i.Addrs)
 	}
 	// Classic: no speed/delay; a loopback interface on /dev/null.
-	ifs, err = captureFS(legacy386).IPInterfaces()
+	ifs, err = captureFS(testkit.Legacy386).IPInterfaces()
 	if err != nil || len(ifs) != 2 {
 		t.Fatalf("%v %v", ifs, err)
 	}
@@ -118,7 +122,7 @@ func TestIPInterfaces(t *testing.T) {
 }
 
 func TestNetStatsCaptures(t *testing.T) {
-	p := captureFS(front11879amd64)
+	p := captureFS(testkit.Front11879amd64)
 	ip, err := p.IPStats()
 	if err != nil || ip.InReceives != 4006 || ip.InDelivers != 4003 || ip.OutRequests != 3142 || ip.OutDiscards != 4 || ip.DefaultTTL != 255 {
 		t.Errorf("ip %+v %v", ip, err)
@@ -141,7 +145,7 @@ func TestNetStatsCaptures(t *testing.T) {
 		t.Errorf("il %+v %v", il, err)
 	}
 
-	l := captureFS(legacy386)
+	l := captureFS(testkit.Legacy386)
 	tcp, err = l.TCPStats()
 	if err != nil || tcp.MaxSegment != 1460 || tcp.InSegs != 4101 || tcp.OutSegs != 3482 {
 		t.Errorf("9legacy tcp %+v %v", tcp, err)
@@ -164,5 +168,63 @@ func TestNetStatsErrors(t *testing.T) {
 	}
 	if _, err := ParseICMPStats([]byte("EchoReply: 1\n")); err == nil {
 		t.Error("type line with one count accepted")
+	}
+}
+
+// The drivers that count bytes, in the files written from their ifstat
+// functions (testdata/ifstats/README.md): which counters, how wide.
+func TestIfStatsDrivers(t *testing.T) {
+	for _, tc := range []struct {
+		file, counters string
+		bits           uint
+		in, out        uint64
+	}{
+		{"ether82563.txt", "e1000-total", 64, 1933877123, 112233441},
+		{"etherelnk3.txt", "elnk3", 32, 4294000000, 61022944},
+		{"ether1116.txt", "ether1116", 64, 8589934692, 402112330},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "ifstats", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		is := ParseIfStats(b)
+		if !is.HasOctets || is.Octets.Name != tc.counters || is.Octets.Bits != tc.bits || is.InOctets != tc.in || is.OutOctets != tc.out {
+			t.Errorf("%s: %+v", tc.file, is)
+		}
+	}
+	var names []string
+	for _, c := range ByteCounters() {
+		names = append(names, c.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"e1000-total", "e1000-good", "elnk3", "ether1116"}) {
+		t.Errorf("%v", names)
+	}
+}
+
+// Both ends of an interval read the same pair: an e1000 whose Good lines
+// were read first is read by them again, though Total came since.
+func TestOctetsOf(t *testing.T) {
+	good := ParseIfStats([]byte("Good Octets Received: 10 1\n"))
+	if good.Octets.Name != "e1000-good" || good.InOctets != 10 || good.OutOctets != 0 {
+		t.Fatalf("%+v", good)
+	}
+	later := ParseIfStats([]byte("Good Octets Received: 20 1\nTotal Octets Received: 22 1\nTotal Octets Transmitted: 7 1\n"))
+	if in, out, ok := later.OctetsOf(good.Octets); !ok || in != 20 || out != 0 {
+		t.Errorf("%d %d %v", in, out, ok)
+	}
+	if later.Octets.Name != "e1000-total" || later.InOctets != 22 {
+		t.Errorf("%+v", later)
+	}
+	// A line is left out while zero: the partner of a line present is 0.
+	if is := ParseIfStats([]byte("Total Octets Received: 12 1\nlintr: 0 1\n")); is.Octets.Name != "e1000-total" || is.InOctets != 12 || is.OutOctets != 0 {
+		t.Errorf("%+v", is)
+	}
+	if _, _, ok := ParseIfStats([]byte("bytesrcvdok: 1\n")).OctetsOf(good.Octets); ok {
+		t.Error("another driver's counters read as e1000's")
+	}
+	for _, in := range []string{"devfeat 0111\nvq0 0xf004fde8 size 256 avail->idx 3643\n", "TxOk: 10\nRxOk: 20\n", "bad received bytes: 9\n", ""} {
+		if is := ParseIfStats([]byte(in)); is.HasOctets {
+			t.Errorf("%q: %+v", in, is)
+		}
 	}
 }

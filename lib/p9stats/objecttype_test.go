@@ -3,6 +3,8 @@ package p9stats
 import (
 	"strings"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestObjectTypeOfCaptures(t *testing.T) {
@@ -12,12 +14,12 @@ func TestObjectTypeOfCaptures(t *testing.T) {
 	for _, tc := range []struct {
 		capture, want, err string
 	}{
-		{front11879amd64, "amd64", ""}, // # pc64 - amd64 pc terminal with local disk
-		{front11879x386, "386", ""},    // # pc - 386 pc terminal with local disk
-		{front2016amd64, "amd64", ""},  // # pc64 - amd64 pc terminal with local disk
-		{front2016x386, "386", ""},     // # pcf - pc terminal with local disk
-		{legacy386, "386", ""},         // # pc - a normal pc terminal
-		{legacy9k, "", `no $cputype, and the kernel configuration "" does not tell`},
+		{testkit.Front11879amd64, "amd64", ""}, // # pc64 - amd64 pc terminal with local disk
+		{testkit.Front11879x386, "386", ""},    // # pc - 386 pc terminal with local disk
+		{testkit.Front2016amd64, "amd64", ""},  // # pc64 - amd64 pc terminal with local disk
+		{testkit.Front2016x386, "386", ""},     // # pcf - pc terminal with local disk
+		{testkit.Legacy386, "386", ""},         // # pc - a normal pc terminal
+		{testkit.Legacy9k, "", `no $cputype, and the kernel configuration "" does not tell`},
 	} {
 		got, err := captureFS(tc.capture).ObjectType()
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestProcStatusCaptures(t *testing.T) {
@@ -19,19 +21,19 @@ func TestProcStatusCaptures(t *testing.T) {
 		want    ProcStatus
 	}{
 		// 9front since 2020: 176 bytes ending in a newline.
-		{front11879amd64, 1, 176, true, ProcStatus{PID: 1, Name: "bootrc", User: "glenda", State: "Await", Class: StateSleeping,
+		{testkit.Front11879amd64, 1, 176, true, ProcStatus{PID: 1, Name: "bootrc", User: "glenda", State: "Await", Class: StateSleeping,
 			UserMillis: 40, SysMillis: 90, RealMillis: 7400, ChildUserMillis: 60, ChildSysMillis: 80, MemoryKiB: 344, BasePriority: 10, Priority: 10}},
 		// Classic layout (and 9front before 2020): 176 bytes, trailing blank.
-		{legacy386, 1, 176, false, ProcStatus{PID: 1, Name: "init", User: "glenda", State: "Await", Class: StateSleeping,
+		{testkit.Legacy386, 1, 176, false, ProcStatus{PID: 1, Name: "init", User: "glenda", State: "Await", Class: StateSleeping,
 			UserMillis: 30, SysMillis: 60, RealMillis: 7930, ChildUserMillis: 20, ChildSysMillis: 40, MemoryKiB: 112, BasePriority: 10, Priority: 10}},
-		{legacy386, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
+		{testkit.Legacy386, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
 			UserMillis: 6620, RealMillis: 8400, BasePriority: 10, Priority: 4}},
-		{front2016amd64, 221, 176, false, ProcStatus{PID: 221, Name: "p9probe", User: "glenda", State: "Broken", Class: StateBroken}},
-		{legacy9k, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
+		{testkit.Front2016amd64, 221, 176, false, ProcStatus{PID: 221, Name: "p9probe", User: "glenda", State: "Broken", Class: StateBroken}},
+		{testkit.Legacy9k, 2, 176, false, ProcStatus{PID: 2, Name: "genrandom", User: "glenda", State: "Ready", Class: StateReady,
 			UserMillis: 11520, RealMillis: 22330, BasePriority: 10, Priority: 10}},
 	}
 	for _, tt := range tests {
-		b := readCapture(t, tt.capture, "proc/"+itoa(tt.pid)+"/status")
+		b := testkit.ReadCapture(t, tt.capture, "proc/"+itoa(tt.pid)+"/status")
 		if len(b) != tt.size || strings.HasSuffix(string(b), "\n") != tt.newline {
 			t.Errorf("%s: %d bytes, newline %v", tt.capture, len(b), !tt.newline)
 		}
@@ -63,14 +65,14 @@ func TestProcStatusCaptures(t *testing.T) {
 // ps -a printed during the same boot (the _capture/ps-a.txt notes).
 func TestProcsAllCaptures(t *testing.T) {
 	want := map[string]map[StateClass]int{
-		front11879amd64: {StateSleeping: 37},
-		front11879x386:  {StateSleeping: 38},
-		front2016amd64:  {StateSleeping: 34, StateBroken: 2},
-		front2016x386:   {StateSleeping: 35},
-		legacy386:       {StateSleeping: 25, StateReady: 1},
-		legacy9k:        {StateSleeping: 21, StateReady: 1},
+		testkit.Front11879amd64: {StateSleeping: 37},
+		testkit.Front11879x386:  {StateSleeping: 38},
+		testkit.Front2016amd64:  {StateSleeping: 34, StateBroken: 2},
+		testkit.Front2016x386:   {StateSleeping: 35},
+		testkit.Legacy386:       {StateSleeping: 25, StateReady: 1},
+		testkit.Legacy9k:        {StateSleeping: 21, StateReady: 1},
 	}
-	for _, c := range captures {
+	for _, c := range testkit.Captures {
 		procs, err := captureFS(c).Procs()
 		if err != nil {
 			t.Fatalf("%s: %v", c, err)
@@ -150,7 +152,7 @@ func TestProcStatusErrors(t *testing.T) {
 	}
 	// One malformed status costs only that process, and the error names it.
 	p := mapFS(map[string]string{
-		"proc/1/status": readFixed(t, legacy386, 1),
+		"proc/1/status": readFixed(t, testkit.Legacy386, 1),
 		"proc/2/status": "garbage\n",
 		"proc/trace":    "",
 	})
@@ -161,7 +163,7 @@ func TestProcStatusErrors(t *testing.T) {
 }
 
 func readFixed(t *testing.T, capture string, pid int) string {
-	return string(readCapture(t, capture, "proc/"+itoa(pid)+"/status"))
+	return string(testkit.ReadCapture(t, capture, "proc/"+itoa(pid)+"/status"))
 }
 
 func TestProcsLufia(t *testing.T) {
@@ -225,7 +227,7 @@ func (l *listedTwice) ReadFile(name string) ([]byte, error) {
 // fixed pool of goroutines however many there are.
 func TestProcsListedTwice(t *testing.T) {
 	const n = 3000
-	status := readCapture(t, front11879amd64, "proc/1/status")
+	status := testkit.ReadCapture(t, testkit.Front11879amd64, "proc/1/status")
 	l := &listedTwice{MapFS: fstest.MapFS{}, reads: map[string]int{}}
 	for i := 1; i <= n; i++ {
 		l.MapFS["proc/"+itoa(i)+"/status"] = &fstest.MapFile{Data: status}
@@ -256,7 +258,7 @@ func TestProcsListedTwice(t *testing.T) {
 // Every state of every capture is one KnownState knows; a state no
 // kernel prints is not.
 func TestKnownState(t *testing.T) {
-	for _, c := range []string{front11879amd64, front2016amd64, legacy386, legacy9k} {
+	for _, c := range testkit.Captures {
 		procs, err := captureFS(c).Procs()
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package p9stats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/bits"
@@ -10,6 +11,7 @@ import (
 )
 
 // Source names a group of kernel files that a Snapshot reads together.
+// Each is declared once, in sources below.
 type Source uint32
 
 const (
@@ -26,24 +28,66 @@ const (
 	SourceIPInterfaces                    // /net/ipifc/*/status
 	SourceCPUTemp                         // /dev/cputemp
 	SourceBattery                         // battery files
-	SourceKernel                          // /dev/cputype, /dev/sysname, build time
+	SourceKernel                          // /dev/cputype, sysname, config, build time, $cputype
 	SourceDisks                           // /dev/sd*/ctl
+	SourceFlavour                         // what tells 9front, 9legacy and Plan 9 apart
+	SourceEtherAddrs                      // /net/ether*/addr
 
-	SourceAll = SourceDisks<<1 - 1
+	SourceAll = SourceEtherAddrs<<1 - 1
 )
 
-var sourceNames = []string{"swap", "sysstat", "time", "procs", "ether", "ip", "tcp", "udp", "icmp", "il", "ipifc", "cputemp", "battery", "kernel", "disks"}
+// source is what a Snapshot knows of a Source: its name, the files it
+// reads (for messages), and how to read them and store the result.
+type source struct {
+	src   Source
+	name  string
+	files string
+	read  func(FS) (func(*Snapshot), error)
+}
 
-// sourceFiles says which files each source reads, for messages.
-var sourceFiles = []string{"/dev/swap", "/dev/sysstat", "/dev/time", "/proc/*/status", "/net/ether*/stats", "/net/ipifc/stats",
-	"/net/tcp/stats", "/net/udp/stats", "/net/icmp/stats", "/net/il/stats", "/net/ipifc/*/status", "/dev/cputemp",
-	"/mnt/apm/battery", "/dev/cputype and /dev/sysname", "/dev/sd*/ctl"}
+// sources declares every Source, in the order of their bits.
+var sources = []source{
+	{SourceSwap, "swap", "/dev/swap", value(FS.Swap, func(s *Snapshot, v *Swap) { s.Swap = v })},
+	{SourceSysStat, "sysstat", "/dev/sysstat", all(FS.SysStat, func(s *Snapshot, v []CPUStat) { s.CPUs = v })},
+	{SourceTime, "time", "/dev/time", value(FS.Time, func(s *Snapshot, v *Time) { s.Time = v })},
+	{SourceProcs, "procs", "/proc/*/status", all(FS.Procs, func(s *Snapshot, v []ProcStatus) { s.Procs = v })},
+	{SourceEther, "ether", "/net/ether*/stats", all(FS.ethers, func(s *Snapshot, v []Ether) { s.Ethers = v })},
+	{SourceIP, "ip", "/net/ipifc/stats", value(FS.IPStats, func(s *Snapshot, v *IPStats) { s.IP = v })},
+	{SourceTCP, "tcp", "/net/tcp/stats", value(FS.TCPStats, func(s *Snapshot, v *TCPStats) { s.TCP = v })},
+	{SourceUDP, "udp", "/net/udp/stats", value(FS.UDPStats, func(s *Snapshot, v *UDPStats) { s.UDP = v })},
+	{SourceICMP, "icmp", "/net/icmp/stats", value(FS.ICMPStats, func(s *Snapshot, v *ICMPStats) { s.ICMP = v })},
+	{SourceIL, "il", "/net/il/stats", value(FS.ILStats, func(s *Snapshot, v *ILStats) { s.IL = v })},
+	{SourceIPInterfaces, "ipifc", "/net/ipifc/*/status", all(FS.IPInterfaces, func(s *Snapshot, v []IPInterface) { s.IPInterfaces = v })},
+	{SourceCPUTemp, "cputemp", "/dev/cputemp", all(FS.CPUTemp, func(s *Snapshot, v []Temperature) { s.Temps = v })},
+	{SourceBattery, "battery", "/mnt/apm/battery", all(FS.Battery, func(s *Snapshot, v []Battery) { s.Batteries = v })},
+	{SourceKernel, "kernel", "/dev/cputype, /dev/sysname and /dev/config", FS.kernel},
+	{SourceDisks, "disks", "/dev/sd*/ctl", all(FS.Disks, func(s *Snapshot, v []SDUnit) { s.Disks = v })},
+	{SourceFlavour, "flavour", "/dev/drivers, /dev/swap and /dev/time", FS.flavour},
+	{SourceEtherAddrs, "etheraddr", "/net/ether*/addr", all(FS.EtherAddrs, func(s *Snapshot, v map[string]string) { s.EtherAddrs = v })},
+}
+
+// value stores a source's result only when it was read without error.
+func value[T any](get func(FS) (T, error), set func(*Snapshot, *T)) func(FS) (func(*Snapshot), error) {
+	return func(p FS) (func(*Snapshot), error) {
+		v, err := get(p)
+		return func(s *Snapshot) { set(s, ptr(v, err)) }, err
+	}
+}
+
+// all stores what was read of a source of many files even when some
+// failed: one broken /proc/N/status costs only that process.
+func all[T any](get func(FS) (T, error), set func(*Snapshot, T)) func(FS) (func(*Snapshot), error) {
+	return func(p FS) (func(*Snapshot), error) {
+		v, err := get(p)
+		return func(s *Snapshot) { set(s, v) }, err
+	}
+}
 
 func (s Source) String() string {
 	var names []string
-	for i, n := range sourceNames {
-		if s&(1<<i) != 0 {
-			names = append(names, n)
+	for _, d := range sources {
+		if s&d.src != 0 {
+			names = append(names, d.name)
 		}
 	}
 	if len(names) == 0 {
@@ -79,6 +123,11 @@ type Snapshot struct {
 	CPUType      *CPUType
 	SysName      string
 	KernelBuild  time.Time
+	Config       *KernelConfig // /dev/config; nil when absent
+	ObjectType   string        // $cputype, see FS.ObjectType; empty when unknown
+	Flavour      Flavour
+	FlavourWhy   string            // the evidence that decided Flavour
+	EtherAddrs   map[string]string // MAC address by device ("ether0")
 
 	Disks []SDUnit
 
@@ -102,44 +151,43 @@ const userLevel = SourceCPUTemp | SourceBattery
 // have an error wrapping ctx.Err(). In a local name space (see NewFS), the
 // sources of the kernel's files are read in turn, by one goroutine, and
 // those of user-level servers each by one of its own.
-func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
-	s := &Snapshot{Read: time.Now(), Sources: sources & SourceAll, Errors: map[Source]error{}}
+func (p FS) Snapshot(ctx context.Context, want Source) *Snapshot {
+	s := &Snapshot{Read: time.Now(), Sources: want & SourceAll, Errors: map[Source]error{}}
 	type result struct {
 		src   Source
 		apply func(*Snapshot)
 		err   error
 	}
-	n := bits.OnesCount32(uint32(sources & SourceAll))
+	n := bits.OnesCount32(uint32(want & SourceAll))
 	ch := make(chan result, n) // buffered: late readers never block
-	var inTurn []Source
-	for i := range sourceNames {
-		src := Source(1) << i
-		if sources&src == 0 {
+	var inTurn []source
+	for _, d := range sources {
+		if want&d.src == 0 {
 			continue
 		}
-		if p.local && src&userLevel == 0 {
-			inTurn = append(inTurn, src)
+		if p.local && d.src&userLevel == 0 {
+			inTurn = append(inTurn, d)
 			continue
 		}
 		go func() {
-			apply, err := p.readSource(src)
-			ch <- result{src, apply, err}
+			apply, err := d.read(p)
+			ch <- result{d.src, apply, err}
 		}()
 	}
 	if len(inTurn) > 0 {
 		// A local name space's kernel files answer at once: one
 		// goroutine reads them in turn.
 		go func() {
-			for _, src := range inTurn {
+			for _, d := range inTurn {
 				if ctx.Err() != nil {
 					return
 				}
-				apply, err := p.readSource(src)
-				ch <- result{src, apply, err}
+				apply, err := d.read(p)
+				ch <- result{d.src, apply, err}
 			}
 		}()
 	}
-	pending := sources & SourceAll
+	pending := want & SourceAll
 	take := func(r result) {
 		pending &^= r.src
 		if r.apply != nil {
@@ -163,66 +211,15 @@ func (p FS) Snapshot(ctx context.Context, sources Source) *Snapshot {
 					drained = true
 				}
 			}
-			for i := range sourceNames {
-				if src := Source(1) << i; pending&src != 0 {
-					s.Errors[src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", sourceFiles[i], ctx.Err())
+			for _, d := range sources {
+				if pending&d.src != 0 {
+					s.Errors[d.src] = fmt.Errorf("p9stats: %s: no answer before the deadline (%w)", d.files, ctx.Err())
 				}
 			}
 			return s
 		}
 	}
 	return s
-}
-
-// readSource reads one source and returns how to store it.
-func (p FS) readSource(src Source) (func(*Snapshot), error) {
-	switch src {
-	case SourceSwap:
-		v, err := p.Swap()
-		return func(s *Snapshot) { s.Swap = ptr(v, err) }, err
-	case SourceSysStat:
-		v, err := p.SysStat()
-		return func(s *Snapshot) { s.CPUs = v }, err
-	case SourceTime:
-		v, err := p.Time()
-		return func(s *Snapshot) { s.Time = ptr(v, err) }, err
-	case SourceProcs:
-		v, err := p.Procs()
-		return func(s *Snapshot) { s.Procs = v }, err
-	case SourceEther:
-		v, err := p.ethers()
-		return func(s *Snapshot) { s.Ethers = v }, err
-	case SourceIP:
-		v, err := p.IPStats()
-		return func(s *Snapshot) { s.IP = ptr(v, err) }, err
-	case SourceTCP:
-		v, err := p.TCPStats()
-		return func(s *Snapshot) { s.TCP = ptr(v, err) }, err
-	case SourceUDP:
-		v, err := p.UDPStats()
-		return func(s *Snapshot) { s.UDP = ptr(v, err) }, err
-	case SourceICMP:
-		v, err := p.ICMPStats()
-		return func(s *Snapshot) { s.ICMP = ptr(v, err) }, err
-	case SourceIL:
-		v, err := p.ILStats()
-		return func(s *Snapshot) { s.IL = ptr(v, err) }, err
-	case SourceIPInterfaces:
-		v, err := p.IPInterfaces()
-		return func(s *Snapshot) { s.IPInterfaces = v }, err
-	case SourceCPUTemp:
-		v, err := p.CPUTemp()
-		return func(s *Snapshot) { s.Temps = v }, err
-	case SourceBattery:
-		v, err := p.Battery()
-		return func(s *Snapshot) { s.Batteries = v }, err
-	case SourceKernel:
-		return p.kernel()
-	case SourceDisks:
-		v, err := p.Disks()
-		return func(s *Snapshot) { s.Disks = v }, err
-	}
-	return nil, fmt.Errorf("p9stats: unknown source %d", src)
 }
 
 func ptr[T any](v T, err error) *T {
@@ -264,25 +261,79 @@ func (p FS) ethers() ([]Ether, error) {
 	return es, sumUp("/net/ether*/stats", len(names), errs)
 }
 
-// kernel reads the files that describe the running kernel; only the build
-// time is required.
+// EtherAddrs reads every ethernet device's MAC address
+// (/net/etherN/addr), by device name. A device without the file is left
+// out; those that fail otherwise are summed up in the returned
+// *FilesError.
+func (p FS) EtherAddrs() (map[string]string, error) {
+	names, err := p.EtherNames()
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, len(names))
+	errs := make([]error, len(names))
+	p.each(len(names), func(i int) {
+		a, err := p.EtherAddr(names[i])
+		if err != nil && !IsNotExist(err) {
+			errs[i] = err
+		}
+		addrs[i] = a
+	})
+	out := map[string]string{}
+	for i, n := range names {
+		if addrs[i] != "" {
+			out[n] = addrs[i]
+		}
+	}
+	return out, sumUp("/net/ether*/addr", len(names), errs)
+}
+
+// kernel reads the files that describe the running kernel. The build time
+// is required; the others may be absent (no cputype on some ARM kernels,
+// no $cputype in a name space read from elsewhere).
 func (p FS) kernel() (func(*Snapshot), error) {
 	var (
 		ct    *CPUType
 		name  string
 		built time.Time
-		err   error
+		cfg   *KernelConfig
+		env   string
+		errs  [5]error
 	)
-	p.each(3, func(i int) {
+	p.each(len(errs), func(i int) {
 		switch i {
 		case 0:
-			v, e := p.CPUType()
-			ct = ptr(v, e)
+			v, err := p.CPUType()
+			ct, errs[i] = ptr(v, err), err
 		case 1:
-			name, _ = p.SysName()
+			name, errs[i] = p.SysName()
 		case 2:
-			built, err = p.KernelBuildTime()
+			built, errs[i] = p.KernelBuildTime()
+		case 3:
+			v, err := p.Config()
+			cfg, errs[i] = ptr(v, err), err
+		case 4:
+			env, _ = p.Env("cputype")
 		}
 	})
-	return func(s *Snapshot) { s.CPUType, s.SysName, s.KernelBuild = ct, name, built }, err
+	var c KernelConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	ot, _ := objectType(env, c, errs[3])
+	var failed []error
+	for i, err := range errs {
+		if err != nil && (i == 2 || !IsNotExist(err)) {
+			failed = append(failed, err)
+		}
+	}
+	return func(s *Snapshot) {
+		s.CPUType, s.SysName, s.KernelBuild, s.Config, s.ObjectType = ct, name, built, cfg, ot
+	}, errors.Join(failed...)
+}
+
+// flavour tells the kind of Plan 9, as FS.Flavour does.
+func (p FS) flavour() (func(*Snapshot), error) {
+	f, why, err := p.Flavour()
+	return func(s *Snapshot) { s.Flavour, s.FlavourWhy = f, why }, err
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func u64(v uint64) *uint64 { return &v }
@@ -13,7 +15,7 @@ func TestSwapCaptures(t *testing.T) {
 		capture string
 		want    Swap
 	}{
-		{front11879amd64, Swap{
+		{testkit.Front11879amd64, Swap{
 			Layout: SwapLayout9front, MemoryBytes: 1067155456, PageSize: 4096, KernelPages: 104215,
 			User: Pages{1011, 150376}, Swap: Pages{0, 320000}, HasSwap: true, Reclaim: &Pages{837, 150376},
 			Pools: []Pool{
@@ -22,7 +24,7 @@ func TestSwapCaptures(t *testing.T) {
 				{"secret", u64(224), 65568, 16777216},
 			},
 		}},
-		{front11879x386, Swap{
+		{testkit.Front11879x386, Swap{
 			Layout: SwapLayout9front, MemoryBytes: 1066962944, PageSize: 4096, KernelPages: 65536,
 			User: Pages{1056, 196409}, Swap: Pages{0, 320000}, HasSwap: true, Reclaim: &Pages{764, 196409},
 			Pools: []Pool{
@@ -32,7 +34,7 @@ func TestSwapCaptures(t *testing.T) {
 			},
 		}},
 		// 2016 9front: a/n/m pools but no reclaim or secret lines yet.
-		{front2016amd64, Swap{
+		{testkit.Front2016amd64, Swap{
 			Layout: SwapLayout9front, MemoryBytes: 1068609536, PageSize: 4096, KernelPages: 104357,
 			User: Pages{14263, 153913}, Swap: Pages{0, 160000}, HasSwap: true,
 			Pools: []Pool{
@@ -40,7 +42,7 @@ func TestSwapCaptures(t *testing.T) {
 				{"draw", u64(0), 0, 376570714},
 			},
 		}},
-		{front2016x386, Swap{
+		{testkit.Front2016x386, Swap{
 			Layout: SwapLayout9front, MemoryBytes: 1068421120, PageSize: 4096, KernelPages: 65536,
 			User: Pages{1261, 196409}, Swap: Pages{0, 160000}, HasSwap: true,
 			Pools: []Pool{
@@ -49,7 +51,7 @@ func TestSwapCaptures(t *testing.T) {
 			},
 		}},
 		// Classic: 7 lines, n/m pools, no allocated figure.
-		{legacy386, Swap{
+		{testkit.Legacy386, Swap{
 			Layout: SwapLayoutClassic, MemoryBytes: 1070465024, PageSize: 4096, KernelPages: 65536,
 			User: Pages{568, 196576}, Swap: Pages{0, 160000}, HasSwap: true,
 			Pools: []Pool{
@@ -58,7 +60,7 @@ func TestSwapCaptures(t *testing.T) {
 			},
 		}},
 		// 9k: no memory, pagesize or swap lines; quick: and rover: skipped.
-		{legacy9k, Swap{
+		{testkit.Legacy9k, Swap{
 			Layout:     SwapLayout9k,
 			Pools:      []Pool{{"malloc", nil, 26014832, 232030208}, {"draw", nil, 0, 0}},
 			PagePools:  []PagePool{{PageSize: 4096, Free: 67, Total: 523}},
@@ -83,18 +85,18 @@ func TestSwapMemory(t *testing.T) {
 		capture string
 		want    Memory
 	}{
-		{front11879amd64, Memory{
+		{testkit.Front11879amd64, Memory{
 			Total: 1067155456, UserTotal: 150376 * 4096, Used: 1011 * 4096,
 			Reclaim: 837 * 4096, HasReclaim: true, Free: (150376 - 1011 - 837) * 4096,
 			Kernel: 104215 * 4096, HasKernel: true,
 		}},
-		{legacy386, Memory{
+		{testkit.Legacy386, Memory{
 			Total: 1070465024, UserTotal: 196576 * 4096, Used: 568 * 4096,
 			Free: (196576 - 568) * 4096, Kernel: 65536 * 4096, HasKernel: true,
 		}},
 		// 9k: free is the buddy allocator's free blocks plus the free pages
 		// held in the 4K page pool.
-		{legacy9k, Memory{
+		{testkit.Legacy9k, Memory{
 			Total: 204768 * 4096, UserTotal: 204768 * 4096,
 			Free: (204137 + 67) * 4096, Used: (204768 - 204137 - 67) * 4096,
 		}},
@@ -113,11 +115,11 @@ func TestSwapMemory(t *testing.T) {
 }
 
 func TestSwapBytes(t *testing.T) {
-	s, _ := captureFS(front11879amd64).Swap()
+	s, _ := captureFS(testkit.Front11879amd64).Swap()
 	if used, total, ok := s.SwapBytes(); !ok || used != 0 || total != 320000*4096 {
 		t.Errorf("9front: %d %d %v", used, total, ok)
 	}
-	s, _ = captureFS(legacy9k).Swap()
+	s, _ = captureFS(testkit.Legacy9k).Swap()
 	if _, _, ok := s.SwapBytes(); ok {
 		t.Error("9k reports no swap, SwapBytes says it does")
 	}

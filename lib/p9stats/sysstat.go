@@ -69,3 +69,14 @@ func LoadAverage(cpus []CPUStat) float64 {
 	}
 	return float64(sum) / 1000
 }
+
+// Shares splits the CPU's time into busy, interrupt and idle percentages
+// that add up to 100. The kernel's idle figure can pass 100 (a 32-bit
+// overflow on fast processors), and idle plus interrupt time can pass 100
+// too, as both are decayed averages: idle is kept within 100, interrupt
+// time within what idle leaves, and busy is the rest.
+func (c CPUStat) Shares() (busy, interrupt, idle float64) {
+	id := min(c.IdlePercent, 100)
+	in := min(c.InterruptPercent, 100-id)
+	return float64(100 - id - in), float64(in), float64(id)
+}

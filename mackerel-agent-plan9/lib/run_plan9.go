@@ -3,9 +3,11 @@ package agent
 import (
 	"os"
 	"os/exec"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
 var shell = []string{"/bin/rc", "-c"}
@@ -46,44 +48,26 @@ func setGroup(c *exec.Cmd) {
 // it, so WaitDelay does not help.
 type procGroup struct {
 	pid    int
-	noteid string
-	pipes  []string
+	noteid int // 0 when unknown
+	pipes  []p9stats.FileID
 }
+
+// procs is the host's own /proc, which p9stats reads and writes.
+var procs = p9stats.NewDefaultFS("/")
 
 func newGroup(p *os.Process) procGroup {
 	g := procGroup{pid: p.Pid}
-	if b, err := os.ReadFile(procPath(p.Pid, "noteid")); err == nil {
-		g.noteid = strings.TrimSpace(string(b))
+	if id, err := procs.NoteID(p.Pid); err == nil {
+		g.noteid = id
 	}
-	if b, err := os.ReadFile(procPath(p.Pid, "fd")); err == nil {
-		for fd, f := range parseFds(string(b)) {
-			if (fd == 1 || fd == 2) && strings.HasPrefix(f, "| ") {
-				g.pipes = append(g.pipes, f)
-			}
+	// ParseFd returns the well-formed lines with its error.
+	fds, _ := procs.Fds(p.Pid)
+	for _, f := range fds.Files {
+		if (f.FD == 1 || f.FD == 2) && f.Type == '|' {
+			g.pipes = append(g.pipes, f.File())
 		}
 	}
 	return g
-}
-
-// parseFds reads /proc/N/fd: the working directory, then one line per
-// open file, "fd mode devchar devno (qidpath vers type) iounit offset
-// name" (mode is "r", "w" or "rw"). It returns each fd's "devchar devno
-// qidpath", which names the file on the machine.
-func parseFds(s string) map[int]string {
-	out := map[int]string{}
-	lines := strings.Split(s, "\n")
-	for _, l := range lines[min(1, len(lines)):] {
-		f := strings.Fields(l)
-		if len(f) < 5 || !strings.HasPrefix(f[4], "(") {
-			continue
-		}
-		fd, err := strconv.Atoi(f[0])
-		if err != nil {
-			continue
-		}
-		out[fd] = f[2] + " " + f[3] + " " + strings.TrimPrefix(f[4], "(")
-	}
-	return out
 }
 
 // members are the processes of the group and those that hold the
@@ -91,51 +75,34 @@ func parseFds(s string) map[int]string {
 // agent's own note group is left out.
 func (g procGroup) members() map[int]bool {
 	out := map[int]bool{}
-	if g.noteid == "" && len(g.pipes) == 0 {
+	if g.noteid == 0 && len(g.pipes) == 0 {
 		if processExists(g.pid) {
 			out[g.pid] = true
 		}
 		return out
 	}
-	self := ""
-	if b, err := os.ReadFile(procPath(os.Getpid(), "noteid")); err == nil {
-		self = strings.TrimSpace(string(b))
-	}
-	ds, err := os.ReadDir("/proc")
+	self, _ := procs.NoteID(os.Getpid())
+	pids, _, err := procs.PIDs()
 	if err != nil {
 		return out
 	}
-	for _, d := range ds {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
+	for _, pid := range pids {
+		id, err := procs.NoteID(pid)
+		if err != nil || id == self {
 			continue
 		}
-		b, err := os.ReadFile(procPath(pid, "noteid"))
-		if err != nil {
-			continue
-		}
-		id := strings.TrimSpace(string(b))
-		if id == self {
-			continue
-		}
-		if g.noteid != "" && id == g.noteid {
+		if g.noteid != 0 && id == g.noteid {
 			out[pid] = true
 			continue
 		}
 		if len(g.pipes) == 0 {
 			continue
 		}
-		b, err = os.ReadFile(procPath(pid, "fd"))
-		if err != nil {
-			continue
-		}
-	holder:
-		for _, f := range parseFds(string(b)) {
-			for _, p := range g.pipes {
-				if f == p {
-					out[pid] = false
-					break holder
-				}
+		fds, _ := procs.Fds(pid)
+		for _, f := range fds.Files {
+			if slices.Contains(g.pipes, f.File()) {
+				out[pid] = false
+				break
 			}
 		}
 	}
@@ -146,10 +113,10 @@ func (g procGroup) members() map[int]bool {
 // its output: rc scripts and Go programs end on it unless they handle
 // it, as a Unix plugin ends on SIGTERM.
 func (g procGroup) stop() {
-	pg := writeProc(g.pid, "notepg", "interrupt") == nil
+	pg := procs.PostNoteGroup(g.pid, "interrupt") == nil
 	for pid, inGroup := range g.members() {
 		if !inGroup || !pg {
-			writeProc(pid, "note", "interrupt")
+			procs.PostNote(pid, "interrupt")
 		}
 	}
 }
@@ -158,24 +125,10 @@ func (g procGroup) stop() {
 // for good: a kill message to /proc/N/ctl cannot be caught, unlike a kill
 // note.
 func (g procGroup) kill() {
-	writeProc(g.pid, "notepg", "kill")
+	procs.PostNoteGroup(g.pid, "kill")
 	for pid := range g.members() {
-		writeProc(pid, "ctl", "kill")
+		procs.Kill(pid)
 	}
-}
-
-func procPath(pid int, file string) string { return "/proc/" + strconv.Itoa(pid) + "/" + file }
-
-func writeProc(pid int, file, msg string) error {
-	f, err := os.OpenFile(procPath(pid, file), os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write([]byte(msg))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // endedByUs: a process ended by a note exits with the note's text
@@ -216,7 +169,4 @@ func unquote(s string) string {
 // one was listening for it).
 var stopSignals = []os.Signal{os.Interrupt, syscall.Note("hangup"), syscall.Note("interrupt\n"), syscall.Note("hangup\n")}
 
-func processExists(pid int) bool {
-	_, err := os.Stat(procPath(pid, "status"))
-	return err == nil
-}
+func processExists(pid int) bool { return procs.ProcExists(pid) }

@@ -127,23 +127,6 @@ func TestPlan9IgnoresInterrupt(t *testing.T) {
 	t.Logf("returned after %v", el)
 }
 
-func TestPlan9ParseFds(t *testing.T) {
-	in := "/usr/glenda\n" +
-		"  0 r  M    8 (0000000000000001      0 00)  8192        0 /dev/null\n" +
-		"  1 w  |    0 (0000000000000142 0 00) 65536        0 #|/data1\n" +
-		"  2 rw |    0 (0000000000000162 0 00) 65536       12 #|/data1\n"
-	got := parseFds(in)
-	want := map[int]string{0: "M 8 0000000000000001", 1: "| 0 0000000000000142", 2: "| 0 0000000000000162"}
-	if len(got) != len(want) {
-		t.Fatalf("%v", got)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("fd %d: %q, want %q", k, got[k], v)
-		}
-	}
-}
-
 func TestPlan9Unquote(t *testing.T) {
 	for in, want := range map[string]int{
 		"'rc 12: 2'":                      2,

@@ -10,32 +10,9 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
-
-// linuxRoot makes a directory that looks like a Linux machine's /: a
-// /proc with n processes in Linux's format, and no Plan 9 kernel files.
-func linuxRoot(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	for pid := 1; pid <= n; pid++ {
-		p := filepath.Join(dir, "proc", strconv.Itoa(pid))
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		status := "Name:\tkworker/" + strconv.Itoa(pid) + "\nUmask:\t0000\nState:\tI (idle)\nTgid:\t" + strconv.Itoa(pid) +
-			"\nNgid:\t0\nPid:\t" + strconv.Itoa(pid) + "\nPPid:\t2\nCpus_allowed_list:\t0-1\nMems_allowed_list:\t0\n"
-		if err := os.WriteFile(filepath.Join(p, "status"), []byte(status), 0o444); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, d := range []string{"dev", "net", "etc"} {
-		os.Mkdir(filepath.Join(dir, d), 0o755)
-	}
-	os.WriteFile(filepath.Join(dir, "dev", "null"), nil, 0o666)
-	os.WriteFile(filepath.Join(dir, "etc", "hostname"), []byte("box\n"), 0o644)
-	return dir
-}
 
 // run runs the plugin with a state file of its own and returns its exit
 // status, its output and the state file's path.
@@ -56,7 +33,7 @@ const (
 // what to do, no metrics, exit status 1, and no state file.
 func TestNotPlan9(t *testing.T) {
 	empty := t.TempDir()
-	linux := linuxRoot(t, 300)
+	linux := testkit.LinuxRoot(t, 300)
 	tests := []struct {
 		name   string
 		args   []string
@@ -98,11 +75,8 @@ func TestNotPlan9(t *testing.T) {
 // line for the source, with the count and the first file, and the other
 // sources are still reported.
 func TestOneLinePerSource(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(captureDir("qemu-9front-11879-amd64-9pc64"))); err != nil {
-		t.Fatal(err)
-	}
-	linux := linuxRoot(t, 200)
+	dir := testkit.CopyCapture(t, testkit.Front11879amd64).Dir
+	linux := testkit.LinuxRoot(t, 200)
 	for pid := 1000; pid < 1200; pid++ {
 		p := filepath.Join(dir, "proc", strconv.Itoa(pid))
 		os.MkdirAll(p, 0o755)
@@ -128,7 +102,7 @@ func TestOneLinePerSource(t *testing.T) {
 // Flag values that cannot work are refused before anything is read: the
 // 9P server named sees no connection at all.
 func TestBadFlagValues(t *testing.T) {
-	srv := &p9test.Server{Root: captureDir("qemu-9front-11879-amd64-9pc64")}
+	srv := &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64)}
 	addr := p9test.Start(t, srv)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
@@ -142,7 +116,7 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"--9p", "tcp!gnot!17564!x"}, `--9p: "tcp!gnot!17564!x" is not a dial string such as tcp!host!564`},
 		{[]string{"--root", "/", "--9p", addr}, "--root and --9p: give one or the other"},
 		{[]string{"--root", ""}, "--root: empty; give a directory, such as / on a Plan 9 host or /mnt/gnot"},
-		{[]string{"--aname", "/usr", "--root", captureDir("qemu-9front-11879-amd64-9pc64")}, "--aname: only with --9p"},
+		{[]string{"--aname", "/usr", "--root", testkit.Capture(testkit.Front11879amd64)}, "--aname: only with --9p"},
 		{[]string{"--user", "glenda"}, "--user: only with --9p, as the user to attach as"},
 		{[]string{"--metric-key-prefix", "", "--9p", addr}, `--metric-key-prefix "": use letters, digits, '-', '_' and single dots`},
 		{[]string{"--metric-key-prefix", "p9.", "--9p", addr}, `--metric-key-prefix "p9.": use`},

@@ -16,6 +16,7 @@ import (
 	"9fans.net/go/plan9"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
 )
 
@@ -39,7 +40,7 @@ func values(t *testing.T, args ...string) (lines []string, stderr string) {
 // Over 9P the plugin reports exactly what it reports from the same files
 // on disk, for every capture.
 func TestSameOver9P(t *testing.T) {
-	for _, c := range captures {
+	for _, c := range testkit.Captures {
 		t.Run(c, func(t *testing.T) {
 			var mu sync.Mutex
 			var writes []string
@@ -53,8 +54,8 @@ func TestSameOver9P(t *testing.T) {
 				}
 				return p9test.Answer
 			}
-			addr := p9test.Start(t, &p9test.Server{Root: captureDir(c), Fault: watch})
-			local, e1 := values(t, "--root", captureDir(c))
+			addr := p9test.Start(t, &p9test.Server{Root: testkit.Capture(c), Fault: watch})
+			local, e1 := values(t, "--root", testkit.Capture(c))
 			remote, e2 := values(t, "--9p", addr)
 			if len(writes) > 0 {
 				t.Errorf("the plugin wrote: %q", writes)
@@ -75,7 +76,7 @@ func TestSameOver9P(t *testing.T) {
 // A faulty server costs the groups it breaks, ends the run by --timeout
 // with a clear message, and leaves no goroutine behind.
 func TestFaultsOver9P(t *testing.T) {
-	c := captureDir("qemu-9front-11879-amd64-9pc64")
+	c := testkit.Capture(testkit.Front11879amd64)
 	tests := []struct {
 		name   string
 		fault  p9test.Fault
@@ -125,11 +126,8 @@ func TestFaultsOver9P(t *testing.T) {
 
 // manyProcs makes a copy of the 9front capture with n processes.
 func manyProcs(t testing.TB, n int) string {
-	dir := t.TempDir()
-	src := captureDir("qemu-9front-11879-amd64-9pc64")
-	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
+	dir := testkit.CopyCapture(t, testkit.Front11879amd64).Dir
+	src := testkit.Capture(testkit.Front11879amd64)
 	es, _ := os.ReadDir(filepath.Join(src, "proc"))
 	for i := 0; len(es) > 0; i++ {
 		pid := 10000 + i
@@ -229,28 +227,15 @@ func TestCollectRoundTrips(t *testing.T) {
 // --fs asks each console for its space; the replies are those of real
 // servers (testdata/fsconsole), and the values are what they say.
 func TestFileServersOver9P(t *testing.T) {
-	root := t.TempDir()
-	if err := os.CopyFS(root, os.DirFS(captureDir("qemu-9front-11879-amd64-9pc64"))); err != nil {
-		t.Fatal(err)
-	}
-	real := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fsconsole", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	kmesg := filepath.Join(root, "dev", "kmesg")
-	os.Chmod(kmesg, 0o644)
-	os.WriteFile(kmesg, []byte("\nPlan 9\n"), 0o644)
-	srv := &p9test.Server{Root: root, Consoles: map[string]func(string) string{
+	h := testkit.CopyCapture(t, testkit.Front11879amd64)
+	real := func(name string) string { return string(testkit.ConsoleReply(t, name)) }
+	h.Write("dev/kmesg", "\nPlan 9\n")
+	srv := &p9test.Server{Root: h.Dir, Consoles: map[string]func(string) string{
 		"srv/cwfs.cmd": func(string) string { return real("cwfs64x-statw.txt") },
 		"srv/gefs.cmd": func(string) string { return real("gefs-df.txt") },
 		"srv/fscons":   func(string) string { return real("fossil-df.txt") },
 		"srv/hjfs.cmd": func(string) string {
-			f, _ := os.OpenFile(kmesg, os.O_APPEND|os.O_WRONLY, 0)
-			f.WriteString("hjfs: (blocks) free 16366, used 18, total 16384\nhjfs: (MB) free 63, used 0, total 64\n")
-			f.Close()
+			h.Append("dev/kmesg", "hjfs: (blocks) free 16366, used 18, total 16384\nhjfs: (MB) free 63, used 0, total 64\n")
 			return ""
 		},
 	}}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/metricname"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/statefile"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
@@ -92,8 +93,7 @@ func (p *Plugin) warnf(format string, args ...any) {
 // reports nothing, saves no state and returns the *p9stats.NamespaceError.
 func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	st := p9stats.NewFS(p.FS)
-	var fsm map[string]float64
-	var fsWarnings []string
+	var spaces []fsspace.Result
 	var wg sync.WaitGroup
 	// Freeing an older state's blocks can be slow: do it while reading.
 	dropped := make(chan struct{})
@@ -103,11 +103,7 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	}()
 	defer func() { <-dropped }()
 	if len(p.Consoles) > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fsm, fsWarnings = p.fileServers(ctx)
-		}()
+		wg.Go(func() { spaces = fsspace.ReadAll(ctx, p.FS, p.Consoles) })
 	}
 	snap := st.Snapshot(ctx, allSources)
 	if err := st.CheckPlan9(snap); err != nil {
@@ -115,8 +111,7 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 		return nil, err
 	}
 	p.report(snap)
-	m := gauges(snap)
-	cur := counters(snap)
+	cur := countersOf(snap)
 	cur.Time = p.Now()
 
 	var r map[string]float64
@@ -135,7 +130,7 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 		}
 		select {
 		case <-time.After(p.Interval):
-			next := counters(st.Snapshot(ctx, counterSources))
+			next := countersOf(st.Snapshot(ctx, counterSources))
 			next.Time = p.Now()
 			r, drops = rates(cur, next)
 			cur = next
@@ -146,9 +141,6 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	for _, d := range drops {
 		p.warnf("rates left out: %s", d)
 	}
-	for k, v := range r {
-		m[k] = v
-	}
 	if len(cur.Counters) > 0 {
 		<-dropped
 		// A state refused as unsafe (a neighbour's file in a shared
@@ -158,10 +150,13 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 		}
 	}
 	wg.Wait()
-	for _, w := range fsWarnings {
-		p.warnf("filesystem: %s", w)
+	for _, res := range spaces {
+		if res.Err != nil {
+			p.warnf("filesystem: %s", oneLine(res.Err.Error()))
+		}
 	}
-	for k, v := range fsm {
+	m := gaugesOf(&reading{snap: snap, spaces: spaces})
+	for k, v := range r {
 		m[k] = v
 	}
 	for k, v := range m {
@@ -192,24 +187,6 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "; ")
 }
 
-// fileServers asks each named console for its space, and returns what
-// failed for the caller to report.
-func (p *Plugin) fileServers(ctx context.Context) (map[string]float64, []string) {
-	m := map[string]float64{}
-	var warnings []string
-	for _, r := range fsspace.ReadAll(ctx, p.FS, p.Consoles) {
-		if r.Err != nil {
-			warnings = append(warnings, oneLine(r.Err.Error()))
-			continue
-		}
-		for _, s := range r.Spaces {
-			m["filesystem."+s.Segment+".size"] = float64(s.Size)
-			m["filesystem."+s.Segment+".used"] = float64(s.Used)
-		}
-	}
-	return m, warnings
-}
-
 // Output prints the metrics as the agent reads them: name, value and time
 // separated by tabs, sorted by name. Values print in full precision.
 func (p *Plugin) Output(w io.Writer, m map[string]float64) error {
@@ -234,17 +211,6 @@ func (p *Plugin) Output(w io.Writer, m map[string]float64) error {
 	return err
 }
 
-// validPrefix reports whether s is a metric key prefix: segments of
-// letters, digits, '-' and '_', joined by single dots.
-func validPrefix(s string) bool {
-	for _, seg := range strings.Split(s, ".") {
-		if seg == "" || fsspace.Sanitize(seg) != seg {
-			return false
-		}
-	}
-	return true
-}
-
 // Do runs the plugin with the process's arguments and exits.
 func Do() {
 	os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr))
@@ -264,7 +230,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q", rest[0])
 	}
-	if err == nil && !validPrefix(opts.Prefix) {
+	if err == nil && !metricname.ValidPrefix(opts.Prefix) {
 		err = fmt.Errorf("--metric-key-prefix %q: use letters, digits, '-', '_' and single dots", opts.Prefix)
 	}
 	if err == nil {

@@ -16,16 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
-
-func captureDir(name string) string { return filepath.Join("..", "..", "testdata", name) }
-
-var captures = []string{
-	"qemu-9front-11879-amd64-9pc64", "qemu-9front-11879-386-9pc",
-	"qemu-9front-2016-9emul-amd64-9pc64", "qemu-9front-2016-9emul-386-9pcf",
-	"qemu-rsc-plan9-9legacy-386-9pc", "qemu-rsc-plan9-9legacy-amd64-9k10",
-}
 
 // overlay replaces some files of a name space, as the kernel's files
 // change between two readings.
@@ -83,30 +76,22 @@ func collect(t *testing.T, p *Plugin) map[string]float64 {
 	return m
 }
 
-func read(t *testing.T, capture, file string) []byte {
-	b, err := os.ReadFile(filepath.Join(captureDir(capture), file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Two runs in sequence, as the agent makes them: the first has no state
 // and measures over a short interval; the second uses the first's state
 // and a second reading of /dev/sysstat taken 5 s later.
 func twoRuns(t *testing.T, capture string) (first, second map[string]float64, stderr string) {
 	state := filepath.Join(t.TempDir(), "state")
-	base := ns.Dir(captureDir(capture))
+	base := ns.Dir(testkit.Capture(capture))
 	p, e1 := newPlugin(t, base, state, clock(t0, t0.Add(time.Second)))
 	first = collect(t, p)
-	later := overlay{FS: base, files: map[string][]byte{"dev/sysstat": read(t, capture, "dev/sysstat.2")}}
+	later := overlay{FS: base, files: map[string][]byte{"dev/sysstat": testkit.ReadCapture(t, capture, "dev/sysstat.2")}}
 	p, e2 := newPlugin(t, later, state, clock(t0.Add(6*time.Second)))
 	second = collect(t, p)
 	return first, second, e1.String() + e2.String()
 }
 
 func TestContract9front(t *testing.T) {
-	first, second, stderr := twoRuns(t, "qemu-9front-11879-amd64-9pc64")
+	first, second, stderr := twoRuns(t, testkit.Front11879amd64)
 	if stderr != "" {
 		t.Errorf("stderr: %s", stderr)
 	}
@@ -172,14 +157,14 @@ func equal(t *testing.T, got, want map[string]float64) {
 
 // Every capture yields its values, and only names of the contract.
 func TestAllCaptures(t *testing.T) {
-	for _, c := range captures {
+	for _, c := range testkit.Captures {
 		t.Run(c, func(t *testing.T) {
 			_, m, stderr := twoRuns(t, c)
 			if stderr != "" {
 				t.Errorf("stderr: %s", stderr)
 			}
 			checkNames(t, "plan9", m)
-			sw := read(t, c, "dev/sysstat")
+			sw := testkit.ReadCapture(t, c, "dev/sysstat")
 			if len(sw) != 121 {
 				t.Fatal("one CPU expected")
 			}
@@ -196,7 +181,7 @@ func TestAllCaptures(t *testing.T) {
 // The classic layout has no reclaim line and no allocated pool figure;
 // the 9k kernel has no memory, pagesize, kernel or swap lines.
 func TestLayouts(t *testing.T) {
-	_, legacy, _ := twoRuns(t, "qemu-rsc-plan9-9legacy-386-9pc")
+	_, legacy, _ := twoRuns(t, testkit.Legacy386)
 	equal(t, pick(legacy, "memory.", "swap.", "pool."), map[string]float64{
 		"memory.used": 568 * 4096, "memory.free": (196576 - 568) * 4096, "memory.kernel": 65536 * 4096,
 		"memory.total": 1070465024, "swap.used": 0, "swap.total": 160000 * 4096,
@@ -205,12 +190,12 @@ func TestLayouts(t *testing.T) {
 	if legacy["uptime.seconds"] != 7.65300492 || legacy["processes.ready"] != 1 {
 		t.Errorf("uptime %v ready %v", legacy["uptime.seconds"], legacy["processes.ready"])
 	}
-	_, k, _ := twoRuns(t, "qemu-rsc-plan9-9legacy-amd64-9k10")
+	_, k, _ := twoRuns(t, testkit.Legacy9k)
 	equal(t, pick(k, "memory.", "swap.", "pool."), map[string]float64{
 		"memory.total": 204768 * 4096, "memory.free": (204137 + 67) * 4096, "memory.used": (204768 - 204137 - 67) * 4096,
 		"pool.malloc.size": 26014832, "pool.malloc.max": 232030208, "pool.draw.size": 0, "pool.draw.max": 0,
 	})
-	_, old, _ := twoRuns(t, "qemu-9front-2016-9emul-amd64-9pc64")
+	_, old, _ := twoRuns(t, testkit.Front2016amd64)
 	if old["processes.broken"] != 2 || old["uptime.seconds"] < 4.14 || old["uptime.seconds"] > 4.15 {
 		t.Errorf("broken %v uptime %v", old["processes.broken"], old["uptime.seconds"])
 	}
@@ -261,22 +246,13 @@ func checkNames(t *testing.T, prefix string, m map[string]float64) {
 }
 
 func TestWrap(t *testing.T) {
-	if d, ok := delta(4294967000, 100, 32); !ok || d != 396 {
-		t.Errorf("32-bit wrap: %d %v", d, ok)
-	}
-	if _, ok := delta(5000, 100, 32); ok {
-		t.Error("a 32-bit counter falling from the lower half is a reset, not a wrap")
-	}
-	if _, ok := delta(1<<40, 100, 64); ok {
-		t.Error("64-bit counters do not wrap")
-	}
 	// A sysstat whose counters wrapped between two readings 60 s apart.
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
 	line := func(cs uint32) []byte {
 		return []byte(fmt.Sprintf("%11d %11d %11d %11d %11d %11d %11d %11d %11d %11d \n", 0, cs, 10, 10, 10, 0, 0, 1000, 50, 0))
 	}
-	base := ns.Dir(captureDir(c))
+	base := ns.Dir(testkit.Capture(c))
 	p, _ := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": line(4294967000)}}, state, clock(t0))
 	collectWithState(t, p)
 	p, stderr := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": line(1096)}}, state, clock(t0.Add(time.Minute)))
@@ -299,10 +275,10 @@ func collectWithState(t *testing.T, p *Plugin) map[string]float64 {
 // A write to /dev/sysstat zeroes its counters: the kernel rates of that
 // interval are dropped, not printed as 0 or as negative; other groups stay.
 func TestReset(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
-	base := ns.Dir(captureDir(c))
-	p, _ := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": read(t, c, "dev/sysstat.2")}}, state, clock(t0))
+	base := ns.Dir(testkit.Capture(c))
+	p, _ := newPlugin(t, overlay{FS: base, files: map[string][]byte{"dev/sysstat": testkit.ReadCapture(t, c, "dev/sysstat.2")}}, state, clock(t0))
 	collectWithState(t, p)
 	p, stderr := newPlugin(t, base, state, clock(t0.Add(5*time.Second)))
 	m := collect(t, p)
@@ -326,9 +302,9 @@ func TestReset(t *testing.T) {
 
 // A reboot (uptime went down) drops every rate of that interval.
 func TestReboot(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
-	base := ns.Dir(captureDir(c))
+	base := ns.Dir(testkit.Capture(c))
 	p, _ := newPlugin(t, base, state, clock(t0))
 	collectWithState(t, p)
 	rebooted := overlay{FS: base, files: map[string][]byte{"dev/time": []byte(" 1795237790   1795237790625120246               4643072             305157766              6524214 ")}}
@@ -344,9 +320,9 @@ func TestReboot(t *testing.T) {
 
 // A previous sample more than 10 minutes old gives no rates.
 func TestStaleState(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
-	base := ns.Dir(captureDir(c))
+	base := ns.Dir(testkit.Capture(c))
 	p, _ := newPlugin(t, base, state, clock(t0))
 	collectWithState(t, p)
 	p, stderr := newPlugin(t, base, state, clock(t0.Add(11*time.Minute)))
@@ -364,9 +340,9 @@ func TestStaleState(t *testing.T) {
 // A corrupt or foreign state file is not used: rates are measured within
 // the run instead, and the state is rewritten.
 func TestBadState(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
-	base := ns.Dir(captureDir(c))
+	base := ns.Dir(testkit.Capture(c))
 	for _, content := range []string{
 		"{not a state",
 		// Version 1 was JSON.
@@ -392,7 +368,7 @@ func TestBadState(t *testing.T) {
 func TestConcurrentState(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
-	base := ns.Dir(captureDir("qemu-9front-11879-amd64-9pc64"))
+	base := ns.Dir(testkit.Capture(testkit.Front11879amd64))
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
@@ -486,8 +462,8 @@ func TestOldStateKept(t *testing.T) {
 
 // A malformed file costs only its own group, with one line naming it.
 func TestBrokenSource(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
-	base := ns.Dir(captureDir(c))
+	c := testkit.Front11879amd64
+	base := ns.Dir(testkit.Capture(c))
 	bad := overlay{FS: base, files: map[string][]byte{"dev/swap": []byte("1067155456 memory\n4096 pagesize\nlots/150376 user\n")}}
 	p, stderr := newPlugin(t, bad, filepath.Join(t.TempDir(), "state"), clock(t0, t0.Add(time.Second)))
 	m := collect(t, p)
@@ -514,10 +490,10 @@ func TestBrokenSource(t *testing.T) {
 
 // A file that never answers does not hold up the run past its deadline.
 func TestDeadline(t *testing.T) {
-	c := "qemu-9front-11879-amd64-9pc64"
+	c := testkit.Front11879amd64
 	hang := make(chan struct{})
 	defer close(hang)
-	slow := overlay{FS: ns.Dir(captureDir(c)), block: map[string]chan struct{}{"net/tcp/stats": hang}}
+	slow := overlay{FS: ns.Dir(testkit.Capture(c)), block: map[string]chan struct{}{"net/tcp/stats": hang}}
 	p, stderr := newPlugin(t, slow, filepath.Join(t.TempDir(), "state"), time.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -545,7 +521,7 @@ func TestRunFlags(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	// The single-dash spelling of other Mackerel plugins works.
-	code := Run([]string{"-metric-key-prefix=p9x", "-tempfile", filepath.Join(dir, "s"), "--root", captureDir("qemu-rsc-plan9-9legacy-386-9pc")}, &out, &errb)
+	code := Run([]string{"-metric-key-prefix=p9x", "-tempfile", filepath.Join(dir, "s"), "--root", testkit.Capture(testkit.Legacy386)}, &out, &errb)
 	if code != 0 || errb.Len() != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
@@ -621,7 +597,7 @@ func TestGraphDefinition(t *testing.T) {
 func BenchmarkCollect(b *testing.B) {
 	state := filepath.Join(b.TempDir(), "state")
 	var stderr bytes.Buffer
-	p := &Plugin{Prefix: "plan9", FS: ns.Dir(captureDir("qemu-9front-11879-amd64-9pc64")), StateFile: state,
+	p := &Plugin{Prefix: "plan9", FS: ns.Dir(testkit.Capture(testkit.Front11879amd64)), StateFile: state,
 		Identity: "bench", Interval: 0, Now: time.Now, Stderr: &stderr}
 	p.Collect(context.Background())
 	b.ReportAllocs()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/statefile"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
 // counter is one raw kernel counter. Rates are computed by this package
@@ -211,7 +212,7 @@ func rates(prev, cur sample) (out map[string]float64, drops []string) {
 			missing[c.Metric] = true
 			continue
 		}
-		d, ok := delta(p.Value, c.Value, c.Bits)
+		d, ok := p9stats.Delta(p.Value, c.Value, uint(c.Bits), 0)
 		if !ok {
 			reset[c.Group] = true
 			continue
@@ -233,17 +234,4 @@ func rates(prev, cur sample) (out map[string]float64, drops []string) {
 		drops = append(drops, fmt.Sprintf("%s counters went backwards (reset)", g))
 	}
 	return out, drops
-}
-
-// delta is cur − prev for a counter of the given width. A 32-bit counter
-// that went from the upper half of its range to the lower half wrapped;
-// any other decrease is a reset, and ok is false.
-func delta(prev, cur uint64, bits int) (d uint64, ok bool) {
-	if cur >= prev {
-		return cur - prev, true
-	}
-	if bits == 32 && prev >= 1<<31 && cur < 1<<31 {
-		return cur + 1<<32 - prev, true
-	}
-	return 0, false
 }

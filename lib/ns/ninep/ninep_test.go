@@ -19,11 +19,12 @@ import (
 	"9fans.net/go/plan9"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/p9test"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/ninep"
 )
 
-const capture = "../../../testdata/qemu-9front-11879-amd64-9pc64"
+var capture = testkit.Capture(testkit.Front11879amd64)
 
 func dial(t *testing.T, addr string, timeout time.Duration) *ninep.Client {
 	t.Helper()

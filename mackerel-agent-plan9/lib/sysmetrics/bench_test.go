@@ -2,9 +2,9 @@ package sysmetrics
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 )
 
@@ -12,7 +12,7 @@ import (
 // five-second samples of /dev/sysstat and one Collect (/dev/swap, /proc,
 // the ethernet counters), on the 9front 11879 amd64 capture.
 func BenchmarkMinute(b *testing.B) {
-	c := New(ns.Dir(filepath.Join(testdata, front11879amd64)), nil, func(string, ...any) {})
+	c := New(ns.Dir(testkit.Capture(testkit.Front11879amd64)), nil, func(string, ...any) {})
 	ctx := context.Background()
 	now := t0
 	for b.Loop() {
@@ -28,7 +28,7 @@ func BenchmarkMinute(b *testing.B) {
 
 // BenchmarkSpecs is the hourly reading of the host's specs.
 func BenchmarkSpecs(b *testing.B) {
-	fsys := ns.Dir(filepath.Join(testdata, front11879amd64))
+	fsys := ns.Dir(testkit.Capture(testkit.Front11879amd64))
 	for b.Loop() {
 		s, err := Specs(context.Background(), fsys, nil)
 		if err != nil || s.Meta.Kernel == nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // The factors by which Unix kernels decay their load averages every 5 s,
@@ -31,25 +33,25 @@ type captureCase struct {
 var captureCases = []captureCase{
 	// 1067155456 memory, 4096 pagesize, 1011/150376 user, 0/320000 swap,
 	// 837/150376 reclaim: user used leaves out the reclaimable pages.
-	{front11879amd64, [3]float64{1299, 24, 1}, [3]float64{2073, 3, 3},
+	{testkit.Front11879amd64, [3]float64{1299, 24, 1}, [3]float64{2073, 3, 3},
 		1067155456, (150376 - 1011) * 4096, []float64{320000 * 4096, 0}},
 	// 1066962944 memory, 1056/196409 user, 0/320000 swap, 764 reclaim.
-	{front11879x386, [3]float64{1186, 33, 1}, [3]float64{1983, 4, 3},
+	{testkit.Front11879x386, [3]float64{1186, 33, 1}, [3]float64{1983, 4, 3},
 		1066962944, (196409 - 1056) * 4096, []float64{320000 * 4096, 0}},
 	// 1068609536 memory, 14263/153913 user, 0/160000 swap, no reclaim
 	// line (a 2016 kernel).
-	{front2016amd64, [3]float64{2025, 0, 1}, [3]float64{2156, 1, 3},
+	{testkit.Front2016amd64, [3]float64{2025, 0, 1}, [3]float64{2156, 1, 3},
 		1068609536, (153913 - 14263) * 4096, []float64{160000 * 4096, 0}},
 	// 1068421120 memory, 1261/196409 user, 0/160000 swap.
-	{front2016x386, [3]float64{2200, 0, 1}, [3]float64{1988, 2, 3},
+	{testkit.Front2016x386, [3]float64{2200, 0, 1}, [3]float64{1988, 2, 3},
 		1068421120, (196409 - 1261) * 4096, []float64{160000 * 4096, 0}},
 	// 1070465024 memory, 568/196576 user, 0/160000 swap.
-	{legacy386, [3]float64{2005, 0, 15}, [3]float64{2326, 0, 9},
+	{testkit.Legacy386, [3]float64{2005, 0, 15}, [3]float64{2326, 0, 9},
 		1070465024, (196576 - 568) * 4096, []float64{160000 * 4096, 0}},
 	// The 9k kernel: "204137/204768 4K color 0 blocks avail" and "67/523
 	// 4K user pages avail" (free pages the page pool holds), no memory,
 	// pagesize or swap line.
-	{legacy9k, [3]float64{2544, 0, 1}, [3]float64{2439, 0, 3},
+	{testkit.Legacy9k, [3]float64{2544, 0, 1}, [3]float64{2439, 0, 3},
 		204768 * 4096, (204137 + 67) * 4096, nil},
 }
 
@@ -64,7 +66,7 @@ func TestCaptures(t *testing.T) {
 			var log logbook
 			c := New(h.fs(nil), nil, log.logf)
 			c.Sample(ctx(t), at(0))
-			h.write("dev/sysstat", h.read("dev/sysstat.2"))
+			h.Write("dev/sysstat", h.Read("dev/sysstat.2"))
 			h.age(5 * time.Second)
 			h.bump(h.pids()[0], 300, 100, 0)
 			c.Sample(ctx(t), at(5*time.Second))
@@ -116,12 +118,12 @@ func TestCaptures(t *testing.T) {
 // The agent's once subcommand takes two samples 1 s apart and collects at
 // once: every name is there, rates over that second.
 func TestOnce(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	h.write("net/ether0/ifstats", "Total Octets Received: 5000 1\nTotal Octets Transmitted: 3000 1\n")
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("net/ether0/ifstats", "Total Octets Received: 5000 1\nTotal Octets Transmitted: 3000 1\n")
 	c := New(h.fs(nil), nil, t.Logf)
 	c.Sample(ctx(t), at(0))
-	h.write("dev/sysstat", h.read("dev/sysstat.2"))
-	h.write("net/ether0/ifstats", "Total Octets Received: 5600 600\nTotal Octets Transmitted: 3090 90\n")
+	h.Write("dev/sysstat", h.Read("dev/sysstat.2"))
+	h.Write("net/ether0/ifstats", "Total Octets Received: 5600 600\nTotal Octets Transmitted: 3090 90\n")
 	h.age(time.Second)
 	h.bump(1, 10, 0, 0) // bootrc
 	h.bump(4, 0, 20, 0) // closeproc
@@ -151,13 +153,13 @@ func TestOnce(t *testing.T) {
 // every share sums over the CPUs, so the stack reaches 200; the load is
 // CPU 0's, the other lines carrying 0.
 func TestTwoCPUs(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	h.write("dev/sysstat",
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("dev/sysstat",
 		"          0    59251106    37524162     1208203       65907           0           0           7         100           0 \n"+
 			"          1   219155408    28582838     5017097     1002072           0           0           0          98           1 \n")
 	c := New(h.fs(nil), nil, t.Logf)
 	c.Sample(ctx(t), at(0))
-	h.write("dev/sysstat",
+	h.Write("dev/sysstat",
 		"          0    59251200    37524200     1208300       65907           0           0        1500          40          10 \n"+
 			"          1   219155500    28582900     5017100     1002072           0           0           0          10          20 \n")
 	h.age(5 * time.Second)

@@ -90,8 +90,8 @@ func (c *Collector) setBaselines(snap *p9stats.Snapshot, now time.Time) {
 		c.procs = &pt
 	}
 	for _, e := range snap.Ethers {
-		if d, rx, tx, ok := octets(e.IfStats, -1); ok {
-			c.ethers[e.Name] = etherOctets{at: now, driver: d, rx: rx, tx: tx}
+		if is := e.IfStats; is.HasOctets {
+			c.ethers[e.Name] = etherOctets{at: now, counters: is.Octets, rx: is.InOctets, tx: is.OutOctets}
 		}
 	}
 }
@@ -114,7 +114,7 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) map[string]float
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			spaces = readSpaces(ctx, c.fsys, c.consoles)
+			spaces = fsspace.ReadAll(ctx, c.fsys, c.consoles)
 		}()
 	}
 	snap = c.st.Snapshot(ctx, p9stats.SourceSwap|p9stats.SourceProcs|p9stats.SourceEther)
@@ -227,12 +227,12 @@ func (c *Collector) collectEthers(snap *p9stats.Snapshot, now time.Time, post fu
 		if !ok {
 			continue
 		}
-		_, rx, tx, ok := octets(e.IfStats, prev.driver)
+		rx, tx, ok := e.IfStats.OctetsOf(prev.counters)
 		if !ok {
 			continue
 		}
 		d := now.Sub(prev.at)
-		bits := octetDrivers[prev.driver].bits
+		bits := prev.counters.Bits
 		maxRate := float64(e.Stats.Mbps) * 1e6 / 8
 		rxName, txName := interfaceNames(e.Name)
 		for _, x := range []struct {

@@ -13,18 +13,15 @@ type cpuShares struct {
 	idle, intr, busy float64
 }
 
-// sysstatShares splits each CPU's time into idle, interrupt and the busy
-// rest. The kernel's idle figure can pass 100 (a 32-bit overflow on fast
-// processors) and idle plus interrupt time can pass 100 too, as both are
-// decayed averages; each CPU is kept within 0..100, as the plugin does.
+// sysstatShares sums each CPU's shares of busy, interrupt and idle time
+// (p9stats.CPUStat.Shares, which keeps each CPU within 0..100).
 func sysstatShares(cpus []p9stats.CPUStat) cpuShares {
 	var s cpuShares
 	for _, c := range cpus {
-		idle := min(c.IdlePercent, 100)
-		intr := min(c.InterruptPercent, 100-idle)
-		s.idle += float64(idle)
-		s.intr += float64(intr)
-		s.busy += float64(100 - idle - intr)
+		busy, intr, idle := c.Shares()
+		s.idle += idle
+		s.intr += intr
+		s.busy += busy
 	}
 	return s
 }

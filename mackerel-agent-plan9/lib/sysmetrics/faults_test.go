@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // One failing source costs only its own names, with one log line naming
@@ -53,27 +54,27 @@ func TestOneSourceFails(t *testing.T) {
 
 	for _, tc := range []struct {
 		name     string
-		edit     func(h *host)      // after the sample, before the collection
-		consoles map[string]console // replacing the real replies
-		gone     string             // a console not posted in /srv
+		edit     func(h *host)              // after the sample, before the collection
+		consoles map[string]testkit.Console // replacing the real replies
+		gone     string                     // a console not posted in /srv
 		want     map[string]float64
 		logged   string // the one line logged
 	}{
 		{"nothing fails", nil, nil, "", all, ""},
-		{"malformed swap line", func(h *host) { h.write("dev/swap", "1067155456 memory\n4096 pagesize\n1011/150376/7/8 user\n") }, nil, "",
+		{"malformed swap line", func(h *host) { h.Write("dev/swap", "1067155456 memory\n4096 pagesize\n1011/150376/7/8 user\n") }, nil, "",
 			without("memory.total", "memory.mem_available", "memory.used", "memory.swap_total", "memory.swap_free"),
 			`memory: left out: p9stats: /dev/swap: line 3: 4 numbers for "user": "1011/150376/7/8 user"`},
-		{"swap with more user pages free than memory", func(h *host) { h.write("dev/swap", "4096 memory\n4096 pagesize\n0/2 user\n0/0 swap\n") }, nil, "",
+		{"swap with more user pages free than memory", func(h *host) { h.Write("dev/swap", "4096 memory\n4096 pagesize\n0/2 user\n0/0 swap\n") }, nil, "",
 			without("memory.total", "memory.mem_available", "memory.used", "memory.swap_total", "memory.swap_free"),
 			"memory: left out: /dev/swap: 4096 bytes of memory with 8192 bytes of user pages free: not a memory picture"},
-		{"no swap file", func(h *host) { h.write("dev/swap", "-") }, nil, "",
+		{"no swap file", func(h *host) { h.Write("dev/swap", "-") }, nil, "",
 			without("memory.total", "memory.mem_available", "memory.used", "memory.swap_total", "memory.swap_free"),
 			"memory: left out: open "},
-		{"one unreadable /proc entry", func(h *host) { h.write("proc/98/status", "garbage\n") }, nil, "", all,
+		{"one unreadable /proc entry", func(h *host) { h.Write("proc/98/status", "garbage\n") }, nil, "", all,
 			`cpu.user, cpu.system: processes left out of the split: p9stats: /proc/*/status: 1 of 37 failed, the first: /proc/98/status: line 1: 1 fields, want at least 12: "garbage"`},
-		{"/proc unreadable", func(h *host) { h.write("proc", "-"); h.write("proc", "not a directory") }, nil, "", cpuUserOnly,
+		{"/proc unreadable", func(h *host) { h.Write("proc", "-"); h.Write("proc", "not a directory") }, nil, "", cpuUserOnly,
 			"cpu.system: left out, and all busy time posted as cpu.user: /proc cannot be read: "},
-		{"a console that answers nonsense and hangs up", nil, map[string]console{"srv/fscons": {reply: func(string) string { return "what?\n" }, hangup: true}}, "",
+		{"a console that answers nonsense and hangs up", nil, map[string]testkit.Console{"srv/fscons": {Reply: func(string) string { return "what?\n" }, Hangup: true}}, "",
 			without("filesystem.fscons.size", "filesystem.fscons.used"),
 			`filesystem fossil:/srv/fscons: left out: fossil:/srv/fscons: console closed without a usable reply to "fsys main df"`},
 		{"no console", nil, nil, "srv/fscons",
@@ -82,10 +83,10 @@ func TestOneSourceFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHost(t, front11879amd64)
-			consoles := map[string]console{
-				"srv/cwfs.cmd": fixture(t, "cwfs64x-statw.txt"),
-				"srv/fscons":   fixture(t, "fossil-df.txt"),
+			h := newHost(t, testkit.Front11879amd64)
+			consoles := map[string]testkit.Console{
+				"srv/cwfs.cmd": testkit.RealConsole(t, "cwfs64x-statw.txt"),
+				"srv/fscons":   testkit.RealConsole(t, "fossil-df.txt"),
 			}
 			for k, v := range tc.consoles {
 				consoles[k] = v
@@ -116,7 +117,7 @@ func TestOneSourceFails(t *testing.T) {
 // A console that never answers, or whose open hangs, costs only its names
 // when the deadline comes; everything else was read by then.
 func TestSilentConsole(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	specs := []fsspace.Spec{
 		{Kind: "gefs", Console: "srv/gefs.cmd"},
 		{Kind: "cwfs", Console: "srv/cwfs.cmd"},
@@ -125,10 +126,10 @@ func TestSilentConsole(t *testing.T) {
 	unblock := make(chan struct{})
 	defer close(unblock)
 	var log logbook
-	c := New(h.fs(map[string]console{
+	c := New(h.fs(map[string]testkit.Console{
 		"srv/gefs.cmd": {},
-		"srv/cwfs.cmd": fixture(t, "cwfs64x-statw.txt"),
-		"srv/hung.cmd": {unblock: unblock},
+		"srv/cwfs.cmd": testkit.RealConsole(t, "cwfs64x-statw.txt"),
+		"srv/hung.cmd": {Unblock: unblock},
 	}), specs, log.logf)
 	c.Sample(ctx(t), at(0))
 	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
@@ -158,8 +159,8 @@ func TestSilentConsole(t *testing.T) {
 // A source that fails on every sample logs one line a minute, by the
 // agent's clock.
 func TestLogRateLimit(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	h.write("dev/sysstat", "          0 1 2\n")
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("dev/sysstat", "          0 1 2\n")
 	var log logbook
 	c := New(h.fs(nil), nil, log.logf)
 	for i := 0; i <= 24; i++ { // 0 s to 120 s
@@ -204,15 +205,15 @@ func TestLogRateLimit(t *testing.T) {
 // The fallback for an unreadable /proc is logged once, not every minute,
 // until /proc can be read again.
 func TestProcFallbackLoggedOnce(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	var log logbook
 	c := New(h.fs(nil), nil, log.logf)
 	c.Sample(ctx(t), at(0))
 	saved := map[int]string{}
 	for _, pid := range h.pids() {
-		saved[pid] = h.read("proc/" + strconv.Itoa(pid) + "/status")
+		saved[pid] = h.Read("proc/" + strconv.Itoa(pid) + "/status")
 	}
-	h.write("proc", "-")
+	h.Write("proc", "-")
 	for i := 1; i <= 3; i++ {
 		c.Sample(ctx(t), at(time.Duration(i)*time.Minute))
 		m := c.Collect(ctx(t), at(time.Duration(i)*time.Minute))
@@ -226,7 +227,7 @@ func TestProcFallbackLoggedOnce(t *testing.T) {
 	// /proc is back: the first minute has no start to split from, the
 	// second splits.
 	for pid, s := range saved {
-		h.write("proc/"+strconv.Itoa(pid)+"/status", s)
+		h.Write("proc/"+strconv.Itoa(pid)+"/status", s)
 	}
 	c.Sample(ctx(t), at(4*time.Minute))
 	c.Collect(ctx(t), at(4*time.Minute))
@@ -242,7 +243,7 @@ func TestProcFallbackLoggedOnce(t *testing.T) {
 		t.Errorf("logged %q", lines)
 	}
 	// Gone again: logged again.
-	h.write("proc", "-")
+	h.Write("proc", "-")
 	c.Sample(ctx(t), at(6*time.Minute))
 	c.Collect(ctx(t), at(6*time.Minute))
 	if lines := log.take(); len(lines) != 1 {
@@ -253,7 +254,7 @@ func TestProcFallbackLoggedOnce(t *testing.T) {
 // No process was charged a tick: the busy share has nothing to be split
 // by and goes to cpu.user, without a log line (nothing failed).
 func TestNoProcessTime(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	var log logbook
 	c := New(h.fs(nil), nil, log.logf)
 	c.Sample(ctx(t), at(0))
@@ -270,7 +271,7 @@ func TestNoProcessTime(t *testing.T) {
 // A pid reused between the interval's ends does not count, whether by
 // another program or by the same one started anew.
 func TestPIDReuse(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	c := New(h.fs(nil), nil, t.Logf)
 	c.Sample(ctx(t), at(0))
 	h.age(time.Minute)
@@ -280,7 +281,7 @@ func TestPIDReuse(t *testing.T) {
 	h.setTimes(231, 900, 900, 2000)
 	// pid 11, mntgen, exited; an rc got its pid as soon as the interval
 	// began, and has run 9 s since.
-	h.write("proc/11/status", strings.Replace(h.read("proc/11/status"), "mntgen ", "rc     ", 1))
+	h.Write("proc/11/status", strings.Replace(h.Read("proc/11/status"), "mntgen ", "rc     ", 1))
 	h.bump(11, 9000, 0, 0)
 	m := c.Collect(ctx(t), at(time.Minute))
 	if m["cpu.user.percentage"] != 75*30/40.0 || m["cpu.system.percentage"] != 75*10/40.0 {
@@ -291,11 +292,11 @@ func TestPIDReuse(t *testing.T) {
 // No name is ever posted with NaN, ±Inf or a negative value, even when
 // the agent's clock runs backwards between the ends of an interval.
 func TestClockBack(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	h.write("net/ether0/ifstats", "Total Octets Received: 1000 0\nTotal Octets Transmitted: 1000 0\n")
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("net/ether0/ifstats", "Total Octets Received: 1000 0\nTotal Octets Transmitted: 1000 0\n")
 	c := New(h.fs(nil), nil, t.Logf)
 	c.Sample(ctx(t), at(time.Minute))
-	h.write("net/ether0/ifstats", "Total Octets Received: 2000 0\nTotal Octets Transmitted: 3000 0\n")
+	h.Write("net/ether0/ifstats", "Total Octets Received: 2000 0\nTotal Octets Transmitted: 3000 0\n")
 	h.bump(1, 30, 10, 0)
 	m := c.Collect(ctx(t), at(0))
 	for n, v := range m {

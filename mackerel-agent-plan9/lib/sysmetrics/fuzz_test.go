@@ -3,12 +3,12 @@ package sysmetrics
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // FuzzCollect feeds a Collector two readings of every file it samples, as
@@ -17,14 +17,8 @@ import (
 // stack within 100 × CPUs; used + mem_available = total. The seeds are the
 // captures.
 func FuzzCollect(f *testing.F) {
-	for _, c := range captures {
-		read := func(name string) string {
-			b, err := os.ReadFile(filepath.Join(testdata, c, name))
-			if err != nil {
-				f.Fatal(err)
-			}
-			return string(b)
-		}
+	for _, c := range testkit.Captures {
+		read := func(name string) string { return string(testkit.ReadCapture(f, c, name)) }
 		f.Add(read("dev/sysstat"), read("dev/sysstat.2"), read("dev/swap"), read("net/ether0/ifstats"),
 			"Total Octets Received: 766515009 3170\nTotal Octets Transmitted: 136030888 2320\n",
 			read("proc/1/status"), read("proc/1/status"))

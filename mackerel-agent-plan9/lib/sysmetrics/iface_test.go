@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
@@ -40,32 +41,6 @@ func TestCounterRate(t *testing.T) {
 		got, ok := counterRate(tc.prev, tc.cur, tc.bits, tc.d, tc.max)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s: %v %v, want %v %v", tc.name, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestOctets(t *testing.T) {
-	is := func(s string) p9stats.IfStats { return p9stats.ParseIfStats([]byte(s)) }
-	for _, tc := range []struct {
-		name           string
-		ifstats        string
-		want           int
-		driver, rx, tx uint64
-		ok             bool
-	}{
-		{"e1000", "Good Octets Received: 10 1\nTotal Octets Received: 12 1\nTotal Octets Transmitted: 7 1\n", -1, 0, 12, 7, true},
-		{"e1000, nothing sent yet", "Total Octets Received: 12 1\nlintr: 0 1\n", -1, 0, 12, 0, true},
-		{"e1000, good only", "Good Octets Received: 10 1\n", -1, 1, 10, 0, true},
-		{"e1000, good insisted on", "Good Octets Received: 10 1\nTotal Octets Received: 12 1\n", 1, 1, 10, 0, true},
-		{"elnk3", "interrupts: 5\nbytesrcvdok: 4294967295\nbytesxmittedok: 3\n", -1, 2, 4294967295, 3, true},
-		{"kirkwood", "received bytes: 100\nbad received bytes: 9\ntransmitted bytes: 50\n", -1, 3, 100, 50, true},
-		{"virtio", "devfeat 0111\nvq0 0xf004fde8 size 256 avail->idx 3643\n", -1, 0, 0, 0, false},
-		{"rtl8169", "TxOk: 10\nRxOk: 20\n", -1, 0, 0, 0, false},
-		{"empty", "", -1, 0, 0, 0, false},
-	} {
-		d, rx, tx, ok := octets(is(tc.ifstats), tc.want)
-		if uint64(d) != tc.driver || rx != tc.rx || tx != tc.tx || ok != tc.ok {
-			t.Errorf("%s: driver %d, %d/%d %v", tc.name, d, rx, tx, ok)
 		}
 	}
 }
@@ -116,18 +91,18 @@ func TestInterfaces(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHost(t, front11879amd64)
+			h := newHost(t, testkit.Front11879amd64)
 			if tc.stats != "" {
-				h.write("net/ether0/stats", tc.stats)
+				h.Write("net/ether0/stats", tc.stats)
 			}
 			if tc.first != "" {
-				h.write("net/ether0/ifstats", tc.first)
+				h.Write("net/ether0/ifstats", tc.first)
 			}
 			var log logbook
 			c := New(h.fs(nil), nil, log.logf)
 			c.Sample(ctx(t), at(0))
 			if tc.second != "" {
-				h.write("net/ether0/ifstats", tc.second)
+				h.Write("net/ether0/ifstats", tc.second)
 			}
 			got := c.Collect(ctx(t), at(time.Minute))
 			for n := range got {
@@ -147,9 +122,9 @@ func TestInterfaces(t *testing.T) {
 // The next minute's rates start from this minute's reading; a minute in
 // which ifstats cannot be read stretches the next interval over two.
 func TestInterfaceIntervals(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	write := func(rx, tx int) {
-		h.write("net/ether0/ifstats", fmt.Sprintf("Total Octets Received: %d 0\nTotal Octets Transmitted: %d 0\n", rx, tx))
+		h.Write("net/ether0/ifstats", fmt.Sprintf("Total Octets Received: %d 0\nTotal Octets Transmitted: %d 0\n", rx, tx))
 	}
 	c := New(h.fs(nil), nil, t.Logf)
 	write(1000, 1000)
@@ -159,7 +134,7 @@ func TestInterfaceIntervals(t *testing.T) {
 	if m["interface.ether0.rxBytes.delta"] != 100 || m["interface.ether0.txBytes.delta"] != 10 {
 		t.Errorf("first minute: %v", m)
 	}
-	h.write("net/ether0/ifstats", "-")
+	h.Write("net/ether0/ifstats", "-")
 	m = c.Collect(ctx(t), at(2*time.Minute))
 	if _, ok := m["interface.ether0.rxBytes.delta"]; ok {
 		t.Errorf("second minute without ifstats: %v", m)
@@ -173,22 +148,18 @@ func TestInterfaceIntervals(t *testing.T) {
 
 // lufia/plan9stats's capture (9legacy, Intel e1000 under QEMU) holds two
 // reads of ifstats: ether0/ifstats and ether0/0/ifstats, the same device
-// read at another moment. It may be read from ../shared, not copied.
+// read at another moment.
 func TestLufiaE1000(t *testing.T) {
-	const dir = "../../../../shared/testdata/real/lufia-plan9stats/testdata"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("third-party capture not available:", err)
-	}
+	dir := testkit.Lufia(t)
 	is, _ := os.ReadFile(filepath.Join(dir, "net/ether0/ifstats"))
 	is0, _ := os.ReadFile(filepath.Join(dir, "net/ether0/0/ifstats"))
 	a, b := p9stats.ParseIfStats(is), p9stats.ParseIfStats(is0)
-	d, rx, tx, ok := octets(a, -1)
 	// "Total Octets Received: 766515009 3170", "Total Octets Transmitted: 136030888 2320"
-	if !ok || d != 0 || rx != 766515009 || tx != 136030888 {
-		t.Errorf("ether0/ifstats: %d %d %d %v", d, rx, tx, ok)
+	if !a.HasOctets || a.Octets.Name != "e1000-total" || a.InOctets != 766515009 || a.OutOctets != 136030888 {
+		t.Errorf("ether0/ifstats: %+v", a)
 	}
 	// "Total Octets Received: 3529835231 1225", "Total Octets Transmitted: 291100447 2164"
-	if _, rx, tx, ok := octets(b, d); !ok || rx != 3529835231 || tx != 291100447 {
+	if rx, tx, ok := b.OctetsOf(a.Octets); !ok || rx != 3529835231 || tx != 291100447 {
 		t.Errorf("ether0/0/ifstats: %d %d %v", rx, tx, ok)
 	}
 	// Through the Collector, on its name space, whose files do not change.
@@ -200,5 +171,29 @@ func TestLufiaE1000(t *testing.T) {
 	}
 	if v, ok := m["interface.ether0.txBytes.delta"]; !ok || v != 0 {
 		t.Errorf("unchanged files: %v", m)
+	}
+}
+
+// The files of every driver family that counts bytes (written from the
+// drivers' sources, lib/p9stats/testdata/ifstats) give byte rates, as the
+// plugin's interface_bytes: both ask p9stats which counters to read.
+func TestInterfacesOfDriverFiles(t *testing.T) {
+	for _, f := range []string{"ether82563.txt", "etherelnk3.txt", "ether1116.txt"} {
+		b, err := os.ReadFile(testkit.Path("lib/p9stats/testdata/ifstats/" + f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHost(t, testkit.Front11879amd64)
+		h.Write("net/ether0/stats", stats100)
+		h.Write("net/ether0/ifstats", string(b))
+		c := New(h.fs(nil), nil, t.Logf)
+		c.Sample(ctx(t), at(0))
+		m := c.Collect(ctx(t), at(time.Minute))
+		if m["interface.ether0.rxBytes.delta"] != 0 || m["interface.ether0.txBytes.delta"] != 0 || len(c.Names()) == 0 {
+			t.Errorf("%s: %v", f, m)
+		}
+		if _, ok := m["interface.ether0.rxBytes.delta"]; !ok {
+			t.Errorf("%s: no byte rates", f)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // The factors are Unix's: Linux keeps them as EXP_1 = 1884, EXP_5 = 2014
@@ -87,20 +89,20 @@ func TestLoadClock(t *testing.T) {
 // Collect's averages; a sample that cannot be read leaves a gap that the
 // next sample decays across.
 func TestLoadThroughCollector(t *testing.T) {
-	h := newHost(t, front11879amd64)
+	h := newHost(t, testkit.Front11879amd64)
 	line := func(load int) string {
 		return "          0        8810        3565        9845       38166           0           0 " +
 			fmt.Sprintf("%11d", load) + "          24           1 \n"
 	}
 	c := New(h.fs(nil), nil, t.Logf)
-	h.write("dev/sysstat", line(1000))
+	h.Write("dev/sysstat", line(1000))
 	c.Sample(ctx(t), at(0))
-	h.write("dev/sysstat", line(3000))
+	h.Write("dev/sysstat", line(3000))
 	for i := 1; i <= 12; i++ {
 		if i == 6 {
-			h.write("dev/sysstat", "garbage\n")
+			h.Write("dev/sysstat", "garbage\n")
 			c.Sample(ctx(t), at(time.Duration(i)*5*time.Second))
-			h.write("dev/sysstat", line(3000))
+			h.Write("dev/sysstat", line(3000))
 			continue
 		}
 		c.Sample(ctx(t), at(time.Duration(i)*5*time.Second))

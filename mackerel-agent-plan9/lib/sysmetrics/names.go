@@ -1,6 +1,6 @@
 package sysmetrics
 
-import "github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+import "github.com/mackerel-plan9/mackerel-plugin-plan9/internal/metricname"
 
 // Mackerel's names for the system metrics that this package posts, as
 // upstream mackerel-agent spells them (metrics/loadavg.go,
@@ -27,7 +27,7 @@ var loadNames = [3]string{nameLoad1, nameLoad5, nameLoad15}
 
 // interfaceNames are the names of one ethernet device's byte rates.
 func interfaceNames(dev string) (rx, tx string) {
-	p := "interface." + fsspace.Sanitize(dev) + "."
+	p := "interface." + metricname.Segment(dev) + "."
 	return p + "rxBytes.delta", p + "txBytes.delta"
 }
 

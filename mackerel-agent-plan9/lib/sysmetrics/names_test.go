@@ -2,8 +2,6 @@ package sysmetrics
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
@@ -60,9 +59,9 @@ func TestNamesAreUpstreams(t *testing.T) {
 			t.Errorf("%s is not upstream's", n)
 		}
 	}
-	h := newHost(t, front11879amd64)
-	h.write("net/ether0/ifstats", "Total Octets Received: 500 0\nTotal Octets Transmitted: 700 0\n")
-	consoles := map[string]console{"srv/cwfs.cmd": fixture(t, "cwfs64x-statw.txt"), "srv/fscons": fixture(t, "fossil-df.txt")}
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("net/ether0/ifstats", "Total Octets Received: 500 0\nTotal Octets Transmitted: 700 0\n")
+	consoles := map[string]testkit.Console{"srv/cwfs.cmd": testkit.RealConsole(t, "cwfs64x-statw.txt"), "srv/fscons": testkit.RealConsole(t, "fossil-df.txt")}
 	specs := []fsspace.Spec{{Kind: "cwfs", Console: "srv/cwfs.cmd"}, {Kind: "fossil", Console: "srv/fscons", Name: "main"}}
 	c := New(h.fs(consoles), specs, t.Logf)
 	c.Sample(ctx(t), at(0))
@@ -89,27 +88,14 @@ func TestNamesAreUpstreams(t *testing.T) {
 // The README's table has one row for every upstream name: posted names
 // with their unit, the rest saying they are left out.
 func TestREADMETable(t *testing.T) {
-	b, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sec, ok := strings.Cut(string(b), "\n## System metrics of mackerel-agent-plan9\n")
-	if !ok {
-		t.Fatal("no section System metrics of mackerel-agent-plan9")
-	}
-	sec, _, _ = strings.Cut(sec, "\n## ")
 	rows := map[string][]string{}
 	var order []string
-	for _, l := range strings.Split(sec, "\n") {
-		if !strings.HasPrefix(l, "| `") {
-			continue
-		}
-		cells := strings.Split(strings.Trim(l, "|"), " | ")
+	for _, cells := range testkit.Table(t, testkit.READMESection(t, "## System metrics of mackerel-agent-plan9")) {
 		if len(cells) != 3 {
-			t.Errorf("row with %d cells: %s", len(cells), l)
+			t.Errorf("row with %d cells: %q", len(cells), cells)
 			continue
 		}
-		name := strings.Trim(strings.TrimSpace(cells[0]), "`")
+		name := strings.Trim(cells[0], "`")
 		if _, dup := rows[name]; dup {
 			t.Errorf("%s has two rows", name)
 		}
@@ -121,7 +107,7 @@ func TestREADMETable(t *testing.T) {
 	}
 	units := map[string]string{"loadavg": "float", "cpu": "percentage", "memory": "bytes", "interface": "bytes/sec", "filesystem": "bytes"}
 	for name, cells := range rows {
-		unit, how := strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])
+		unit, how := cells[1], cells[2]
 		family := strings.TrimRight(strings.Split(name, ".")[0], "0123456789")
 		if slices.Contains(posted, name) {
 			if unit != units[family] || strings.HasPrefix(how, "Left out") {
@@ -140,17 +126,13 @@ func TestKernelLineDoesNotAddUp(t *testing.T) {
 		capture               string
 		memory, kernel, users uint64 // bytes, pages, pages
 	}{
-		{front11879amd64, 1067155456, 104215, 150376}, // 5945 pages short
-		{front11879x386, 1066962944, 65536, 196409},   // 1456 pages over
-		{front2016amd64, 1068609536, 104357, 153913},
-		{front2016x386, 1068421120, 65536, 196409},
-		{legacy386, 1070465024, 65536, 196576},
+		{testkit.Front11879amd64, 1067155456, 104215, 150376}, // 5945 pages short
+		{testkit.Front11879x386, 1066962944, 65536, 196409},   // 1456 pages over
+		{testkit.Front2016amd64, 1068609536, 104357, 153913},
+		{testkit.Front2016x386, 1068421120, 65536, 196409},
+		{testkit.Legacy386, 1070465024, 65536, 196576},
 	} {
-		b, err := os.ReadFile(filepath.Join(testdata, tc.capture, "dev/swap"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sw, err := p9stats.ParseSwap(b)
+		sw, err := p9stats.ParseSwap(testkit.ReadCapture(t, tc.capture, "dev/swap"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mackerelio/mackerel-client-go"
@@ -26,84 +27,47 @@ type HostSpecs struct {
 	Interfaces []mackerel.Interface
 }
 
-// Specs reads the host's specs in the shapes upstream mackerel-agent
-// sends. A part that cannot be read is left out and named in the returned
-// error, which joins every such failure; the rest is returned all the
-// same. A file that is absent (no #S in the name space, no cputype on an
-// ARM kernel) only leaves out what it would have told. Specs returns by
-// ctx's deadline.
-func Specs(ctx context.Context, fsys ns.FS, consoles []fsspace.Spec) (HostSpecs, error) {
-	st := p9stats.NewFS(fsys)
-	type part struct {
-		name string
-		read func() (func(*HostSpecs), error)
-	}
-	parts := []part{
-		{"sysname", func() (func(*HostSpecs), error) {
-			n, err := st.SysName()
-			return func(h *HostSpecs) { h.Name = n }, absentOK(err)
-		}},
-		{"kernel", func() (func(*HostSpecs), error) {
-			k, err := kernelSpec(st)
-			return func(h *HostSpecs) { h.Meta.Kernel = k }, err
-		}},
-		{"cpu", func() (func(*HostSpecs), error) {
-			c, err := cpuSpec(st)
-			return func(h *HostSpecs) { h.Meta.CPU = c }, err
-		}},
-		{"memory", func() (func(*HostSpecs), error) {
-			m, err := memorySpec(st)
-			return func(h *HostSpecs) { h.Meta.Memory = m }, err
-		}},
-		{"block_device", func() (func(*HostSpecs), error) {
-			b, err := blockDeviceSpec(st)
-			return func(h *HostSpecs) { h.Meta.BlockDevice = b }, err
-		}},
-		{"interfaces", func() (func(*HostSpecs), error) {
-			i, err := interfaceSpec(st)
-			return func(h *HostSpecs) { h.Interfaces = i }, err
-		}},
-	}
-	if len(consoles) > 0 {
-		parts = append(parts, part{"filesystem", func() (func(*HostSpecs), error) {
-			f, err := filesystemSpec(ctx, fsys, consoles)
-			return func(h *HostSpecs) { h.Meta.Filesystem = f }, err
-		}})
-	}
+// specSources are the kernel files the specs are made of.
+const specSources = p9stats.SourceKernel | p9stats.SourceFlavour | p9stats.SourceSysStat | p9stats.SourceSwap |
+	p9stats.SourceDisks | p9stats.SourceIPInterfaces | p9stats.SourceEtherAddrs
 
-	type result struct {
-		i     int
-		apply func(*HostSpecs)
-		err   error
+// Specs reads the host's specs in the shapes upstream mackerel-agent
+// sends: the kernel files in one p9stats snapshot, and the configured file
+// servers' consoles beside it. A part that cannot be read is left out and
+// named in the returned error, which joins every such failure; the rest is
+// returned all the same. A file that is absent (no #S in the name space,
+// no cputype on an ARM kernel) only leaves out what it would have told.
+// Specs returns by ctx's deadline.
+func Specs(ctx context.Context, fsys ns.FS, consoles []fsspace.Spec) (HostSpecs, error) {
+	var spaces []fsspace.Result
+	var wg sync.WaitGroup
+	if len(consoles) > 0 {
+		wg.Go(func() { spaces = fsspace.ReadAll(ctx, fsys, consoles) })
 	}
-	ch := make(chan result, len(parts)) // buffered: late parts never block
-	for i, p := range parts {
-		go func() {
-			apply, err := p.read()
-			ch <- result{i, apply, err}
-		}()
-	}
-	var h HostSpecs
+	snap := p9stats.NewFS(fsys).Snapshot(ctx, specSources)
+	wg.Wait()
+
 	var errs []error
-	done := make([]bool, len(parts))
-	for range parts {
-		select {
-		case r := <-ch:
-			done[r.i] = true
-			if r.apply != nil {
-				r.apply(&h)
-			}
-			if r.err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", parts[r.i].name, r.err))
-			}
-		case <-ctx.Done():
-			for i, p := range parts {
-				if !done[i] {
-					errs = append(errs, fmt.Errorf("%s: no answer before the deadline (%w)", p.name, ctx.Err()))
-				}
-			}
-			return h, errors.Join(errs...)
+	part := func(name string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
+	}
+	h := HostSpecs{Name: snap.SysName}
+	var err error
+	h.Meta.Kernel, err = kernelSpec(snap)
+	part("kernel", err)
+	h.Meta.CPU, err = cpuSpec(snap)
+	part("cpu", err)
+	h.Meta.Memory, err = memorySpec(snap)
+	part("memory", err)
+	h.Meta.BlockDevice, err = blockDeviceSpec(snap)
+	part("block_device", err)
+	h.Interfaces, err = interfaceSpec(snap)
+	part("interfaces", err)
+	if len(consoles) > 0 {
+		h.Meta.Filesystem, err = filesystemSpec(spaces)
+		part("filesystem", err)
 	}
 	return h, errors.Join(errs...)
 }
@@ -121,33 +85,30 @@ func absentOK(err error) error {
 // kernel's build time as version (Linux's uname -v is its build stamp),
 // the name of its configuration (pc64, pccpu64, …) as release, and
 // $cputype as machine.
-func kernelSpec(st p9stats.FS) (mackerel.Kernel, error) {
+func kernelSpec(snap *p9stats.Snapshot) (mackerel.Kernel, error) {
 	k := mackerel.Kernel{"name": "Plan 9", "os": "plan9"}
 	var errs []error
-	switch f, _, err := st.Flavour(); {
+	switch err := snap.Errors[p9stats.SourceFlavour]; {
 	case err != nil:
 		errs = append(errs, err)
-	case f == p9stats.Flavour9front:
+	case snap.Flavour == p9stats.Flavour9front:
 		k["platform_name"] = "9front"
-	case f == p9stats.Flavour9legacy:
+	case snap.Flavour == p9stats.Flavour9legacy:
 		k["platform_name"] = "9legacy"
-	case f == p9stats.FlavourPlan9:
+	case snap.Flavour == p9stats.FlavourPlan9:
 		k["platform_name"] = "4e"
 	}
-	if t, err := st.KernelBuildTime(); err == nil {
-		k["version"] = t.UTC().Format(time.UnixDate)
-	} else {
-		errs = append(errs, err)
+	if !snap.KernelBuild.IsZero() {
+		k["version"] = snap.KernelBuild.UTC().Format(time.UnixDate)
 	}
-	if cfg, err := st.Config(); err == nil && cfg.Name != "" {
+	errs = append(errs, snap.Errors[p9stats.SourceKernel])
+	if cfg := snap.Config; cfg != nil && cfg.Name != "" {
 		k["release"] = cfg.Name
-	} else if err != nil {
-		errs = append(errs, absentOK(err))
 	}
 	// $cputype cannot be told on a 9k kernel read from elsewhere: no
 	// environment, and a configuration without a name.
-	if t, err := st.ObjectType(); err == nil {
-		k["machine"] = t
+	if snap.ObjectType != "" {
+		k["machine"] = snap.ObjectType
 	}
 	return k, errors.Join(errs...)
 }
@@ -155,32 +116,29 @@ func kernelSpec(st p9stats.FS) (mackerel.Kernel, error) {
 // cpuSpec has one entry per line of /dev/sysstat, which lists the active
 // CPUs. /dev/cputype gives the model and clock rate of the CPU it was read
 // on; Plan 9 kernels run on like processors only, so every entry has them.
-func cpuSpec(st p9stats.FS) (mackerel.CPU, error) {
-	cpus, err := st.SysStat()
-	if err != nil {
+func cpuSpec(snap *p9stats.Snapshot) (mackerel.CPU, error) {
+	if err := snap.Errors[p9stats.SourceSysStat]; err != nil {
 		return nil, err
 	}
-	ct, err := st.CPUType()
-	out := make(mackerel.CPU, len(cpus))
+	out := make(mackerel.CPU, len(snap.CPUs))
 	for i := range out {
 		e := map[string]any{}
-		if err == nil {
+		if ct := snap.CPUType; ct != nil {
 			e["model_name"] = ct.Name
 			e["mhz"] = strconv.FormatUint(ct.MHz, 10)
 		}
 		out[i] = e
 	}
-	return out, absentOK(err)
+	return out, nil
 }
 
 // memorySpec gives the totals of memory and swap as upstream writes them,
 // in KiB with a "kB" suffix.
-func memorySpec(st p9stats.FS) (mackerel.Memory, error) {
-	s, err := st.Swap()
-	if err != nil {
+func memorySpec(snap *p9stats.Snapshot) (mackerel.Memory, error) {
+	if err := snap.Errors[p9stats.SourceSwap]; err != nil {
 		return nil, err
 	}
-	m, err := memoryMetrics(s)
+	m, err := memoryMetrics(*snap.Swap)
 	if err != nil {
 		return nil, fmt.Errorf("/dev/swap: %w", err)
 	}
@@ -197,13 +155,13 @@ func kB(bytes float64) string { return strconv.FormatUint(uint64(bytes)/1024, 10
 // 512-byte sectors, as Linux's /sys/block/*/size does, which upstream
 // sends: the geometry line of the unit's ctl, or, where ctl is the host
 // owner's only, the length of its data partition.
-func blockDeviceSpec(st p9stats.FS) (mackerel.BlockDevice, error) {
-	units, err := st.Disks()
+func blockDeviceSpec(snap *p9stats.Snapshot) (mackerel.BlockDevice, error) {
+	err := snap.Errors[p9stats.SourceDisks]
 	if p9stats.IsNotExist(err) {
 		return nil, nil
 	}
 	out := mackerel.BlockDevice{}
-	for _, u := range units {
+	for _, u := range snap.Disks {
 		size := u.Bytes()
 		if size == 0 {
 			for _, p := range u.Partitions {
@@ -236,19 +194,16 @@ func blockDeviceSpec(st p9stats.FS) (mackerel.BlockDevice, error) {
 // with their addresses and the ethernet address, leaving out, as upstream
 // does, interfaces without addresses and those with loopback addresses
 // only.
-func interfaceSpec(st p9stats.FS) ([]mackerel.Interface, error) {
-	ifcs, err := st.IPInterfaces()
+func interfaceSpec(snap *p9stats.Snapshot) ([]mackerel.Interface, error) {
+	err := snap.Errors[p9stats.SourceIPInterfaces]
 	if p9stats.IsNotExist(err) {
 		return nil, nil
 	}
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
+	errs := []error{err, absentOK(snap.Errors[p9stats.SourceEtherAddrs])}
 	var order []string
 	byName := map[string]*mackerel.Interface{}
 	loopbackOnly := map[string]bool{}
-	for _, ifc := range ifcs {
+	for _, ifc := range snap.IPInterfaces {
 		name := path.Base(ifc.Device)
 		m, ok := byName[name]
 		if !ok {
@@ -256,13 +211,8 @@ func interfaceSpec(st p9stats.FS) ([]mackerel.Interface, error) {
 			byName[name] = m
 			order = append(order, name)
 			loopbackOnly[name] = true
-			if dev, isEther := strings.CutPrefix(ifc.Device, "/net/"); isEther && strings.HasPrefix(dev, "ether") {
-				mac, err := st.EtherAddr(dev)
-				if err == nil {
-					m.MacAddress = mac
-				} else if err := absentOK(err); err != nil {
-					errs = append(errs, err)
-				}
+			if dev, isEther := strings.CutPrefix(ifc.Device, "/net/"); isEther {
+				m.MacAddress = snap.EtherAddrs[dev]
 			}
 		}
 		for _, a := range ifc.Addrs {
@@ -289,10 +239,10 @@ func interfaceSpec(st p9stats.FS) ([]mackerel.Interface, error) {
 // filesystemSpec describes the configured file servers' space in
 // upstream's df shape, in KiB, keyed by the name their metrics carry.
 // Plan 9 has no system-wide mount table, so there is no mount key.
-func filesystemSpec(ctx context.Context, fsys ns.FS, consoles []fsspace.Spec) (mackerel.FileSystem, error) {
+func filesystemSpec(spaces []fsspace.Result) (mackerel.FileSystem, error) {
 	out := mackerel.FileSystem{}
 	var errs []error
-	for _, r := range readSpaces(ctx, fsys, consoles) {
+	for _, r := range spaces {
 		if r.Err != nil {
 			errs = append(errs, r.Err)
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/mackerelio/mackerel-client-go"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 // The kernel's build time is the modification time of #c/sysstat; the
@@ -36,36 +37,36 @@ func TestSpecsOfCaptures(t *testing.T) {
 		disks   mackerel.BlockDevice
 		ifs     []mackerel.Interface
 	}{
-		{front11879amd64,
+		{testkit.Front11879amd64,
 			mackerel.Kernel{"platform_name": "9front", "release": "pc64", "machine": "amd64"},
 			mackerel.CPU{{"model_name": "AMD-K8", "mhz": "2596"}},
 			// 1067155456 memory, 0/320000 swap of 4096-byte pages.
 			mackerel.Memory{"total": "1042144kB", "swap_total": "1280000kB"},
 			nil, ether0("fe80::5054:ff:fe12:3456", "fec0::5054:ff:fe12:3456")},
-		{front11879x386,
+		{testkit.Front11879x386,
 			mackerel.Kernel{"platform_name": "9front", "release": "pc", "machine": "386"},
 			mackerel.CPU{{"model_name": "AMD-K8", "mhz": "2596"}},
 			mackerel.Memory{"total": "1041956kB", "swap_total": "1280000kB"}, // 1066962944 memory
 			nil, ether0("fe80::5054:ff:fe12:3456", "fec0::5054:ff:fe12:3456")},
-		{front2016amd64,
+		{testkit.Front2016amd64,
 			mackerel.Kernel{"platform_name": "9front", "release": "pc64", "machine": "amd64"},
 			mackerel.CPU{{"model_name": "AMD-K8", "mhz": "2598"}},
 			mackerel.Memory{"total": "1043564kB", "swap_total": "640000kB"}, // 1068609536 memory, 0/160000 swap
 			nil, ether0()},
-		{front2016x386,
+		{testkit.Front2016x386,
 			mackerel.Kernel{"platform_name": "9front", "release": "pcf", "machine": "386"},
 			mackerel.CPU{{"model_name": "AMD-K8", "mhz": "2597"}},
 			mackerel.Memory{"total": "1043380kB", "swap_total": "640000kB"}, // 1068421120 memory
 			nil, ether0()},
 		// The loopback interface, /dev/null with 127.0.0.1, is left out.
-		{legacy386,
+		{testkit.Legacy386,
 			mackerel.Kernel{"platform_name": "9legacy", "release": "pc", "machine": "386"},
 			mackerel.CPU{{"model_name": "AMD-K8", "mhz": "2594"}},
 			mackerel.Memory{"total": "1045376kB", "swap_total": "640000kB"}, // 1070465024 memory
 			sdC0, ether0()},
 		// No configuration name, so no release and, without $cputype, no
 		// machine; 204768 4K blocks; no swap line.
-		{legacy9k,
+		{testkit.Legacy9k,
 			mackerel.Kernel{"platform_name": "9legacy"},
 			mackerel.CPU{{"model_name": "AMD64", "mhz": "2571"}},
 			mackerel.Memory{"total": "819072kB"},
@@ -74,7 +75,7 @@ func TestSpecsOfCaptures(t *testing.T) {
 		t.Run(tc.capture, func(t *testing.T) {
 			t.Parallel()
 			h := newHost(t, tc.capture)
-			if err := os.Chtimes(h.path("dev/sysstat"), built, built); err != nil {
+			if err := os.Chtimes(h.Path("dev/sysstat"), built, built); err != nil {
 				t.Fatal(err)
 			}
 			got, err := Specs(ctx(t), h.fs(nil), nil)
@@ -99,8 +100,8 @@ func TestSpecsOfCaptures(t *testing.T) {
 // Bell Labs' 4th edition serves what pre-2025 9legacy does: a /dev/time
 // of four numbers tells it from 9legacy.
 func TestSpecs4e(t *testing.T) {
-	h := newHost(t, legacy386)
-	h.write("dev/time", " 1795236830   1795236830162994228            2684462848            2031296862 ")
+	h := newHost(t, testkit.Legacy386)
+	h.Write("dev/time", " 1795236830   1795236830162994228            2684462848            2031296862 ")
 	got, _ := Specs(ctx(t), h.fs(nil), nil)
 	if p := got.Meta.Kernel["platform_name"]; p != "4e" {
 		t.Errorf("platform_name %q", p)
@@ -110,12 +111,12 @@ func TestSpecs4e(t *testing.T) {
 // Where ctl is the host owner's only, a disk's size comes from its data
 // partition, which anyone may stat; $cputype wins over the configuration.
 func TestSpecsEdited(t *testing.T) {
-	h := newHost(t, legacy386)
-	h.write("dev/sdC0/ctl", "-")
-	h.write("dev/sdC0/data", strings.Repeat("x", 7813*512))
-	h.write("dev/sdC0/dos", strings.Repeat("x", 2016*512))
-	h.write("env/cputype", "amd64")
-	h.write("dev/cputype", "-")
+	h := newHost(t, testkit.Legacy386)
+	h.Write("dev/sdC0/ctl", "-")
+	h.Write("dev/sdC0/data", strings.Repeat("x", 7813*512))
+	h.Write("dev/sdC0/dos", strings.Repeat("x", 2016*512))
+	h.Write("env/cputype", "amd64")
+	h.Write("dev/cputype", "-")
 	got, err := Specs(ctx(t), h.fs(nil), nil)
 	if err != nil {
 		t.Error(err)
@@ -134,9 +135,9 @@ func TestSpecsEdited(t *testing.T) {
 
 // A part that fails is named in the error and left out; the rest is there.
 func TestSpecsFaults(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	h.write("dev/swap", "garbage memory\n")
-	h.write("net/ipifc/0/status", "nonsense\n")
+	h := newHost(t, testkit.Front11879amd64)
+	h.Write("dev/swap", "garbage memory\n")
+	h.Write("net/ipifc/0/status", "nonsense\n")
 	got, err := Specs(ctx(t), h.fs(nil), nil)
 	if got.Meta.Memory != nil || got.Interfaces != nil {
 		t.Errorf("memory %v, interfaces %v", got.Meta.Memory, got.Interfaces)
@@ -155,11 +156,11 @@ func TestSpecsFaults(t *testing.T) {
 }
 
 func TestSpecsFilesystems(t *testing.T) {
-	h := newHost(t, front11879amd64)
-	fsys := h.fs(map[string]console{
-		"srv/cwfs.cmd": fixture(t, "cwfs64x-statw.txt"),
-		"srv/gefs.cmd": fixture(t, "gefs-df.txt"),
-		"srv/fscons":   fixture(t, "fossil-df.txt"),
+	h := newHost(t, testkit.Front11879amd64)
+	fsys := h.fs(map[string]testkit.Console{
+		"srv/cwfs.cmd": testkit.RealConsole(t, "cwfs64x-statw.txt"),
+		"srv/gefs.cmd": testkit.RealConsole(t, "gefs-df.txt"),
+		"srv/fscons":   testkit.RealConsole(t, "fossil-df.txt"),
 	})
 	specs := []fsspace.Spec{{Kind: "cwfs", Console: "srv/cwfs.cmd"}, {Kind: "gefs", Console: "srv/gefs.cmd"}, {Kind: "fossil", Console: "srv/fscons"}}
 	got, err := Specs(ctx(t), fsys, specs)
@@ -180,7 +181,7 @@ func TestSpecsFilesystems(t *testing.T) {
 	}
 
 	// A silent console costs only the filesystem part, by the deadline.
-	silent := h.fs(map[string]console{"srv/gefs.cmd": {}})
+	silent := h.fs(map[string]testkit.Console{"srv/gefs.cmd": {}})
 	short, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	got, err = Specs(short, silent, []fsspace.Spec{{Kind: "gefs", Console: "srv/gefs.cmd"}})

@@ -14,18 +14,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m, "mackerel-plugin-plan9") }
 
-// tool runs one of the tools pinned in ../tools/go.mod.
+// tool runs one of the tools pinned in ../tools/go.mod; it and what it
+// starts end with the test.
 func tool(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs mackerel-agent; skipped with -short")
 	}
-	cmd := exec.Command("go", args...)
+	cmd := testexec.Command(t, "go", args...)
 	cmd.Dir = testkit.Path("tools")
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e

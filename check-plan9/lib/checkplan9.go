@@ -5,9 +5,11 @@ package checkplan9
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +137,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = c.checkFlags(parser.Active)
 	}
 	if err == nil {
-		err = validate(c)
+		err = validate(c, parser.Active)
 	}
 	if err != nil {
 		return usage(stdout, stderr, parser, err)
@@ -191,11 +193,58 @@ func usage(stdout, stderr io.Writer, p *flags.Parser, err error) int {
 // validater is implemented by subcommands that check their flags.
 type validater interface{ validate() error }
 
-func validate(c check) error {
+// pair is a warning threshold and its critical one. over says they are
+// upper limits (WARNING above warn); otherwise they are lower limits.
+type pair struct {
+	warnFlag, critFlag string // long names
+	warn, crit         float64
+	warnText, critText string // as given, where that is not the number
+	over               bool
+}
+
+// pairer is implemented by subcommands that have both thresholds of a
+// kind, after validate has parsed them.
+type pairer interface{ pairs() []pair }
+
+// validate checks a subcommand's flags (cmd is the subcommand): each
+// value, and that no warning threshold lies beyond its critical one,
+// where WARNING could never be reported. A threshold left at its default
+// counts, and the message says so.
+func validate(c check, cmd *flags.Command) error {
 	if v, ok := c.(validater); ok {
-		return v.validate()
+		if err := v.validate(); err != nil {
+			return err
+		}
 	}
-	return nil
+	p, ok := c.(pairer)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	for _, t := range p.pairs() {
+		if t.over && t.warn <= t.crit || !t.over && t.warn >= t.crit {
+			continue
+		}
+		if t.warnText == "" {
+			t.warnText = strconv.FormatFloat(t.warn, 'g', -1, 64)
+		}
+		if t.critText == "" {
+			t.critText = strconv.FormatFloat(t.crit, 'g', -1, 64)
+		}
+		given := func(flag, text string) string {
+			if o := cmd.FindOptionByLongName(strings.TrimPrefix(flag, "--")); o != nil && o.IsSetDefault() {
+				text += " (the default)"
+			}
+			return flag + " " + text
+		}
+		most := "most"
+		if !t.over {
+			most = "least"
+		}
+		errs = append(errs, fmt.Errorf("%s is beyond %s, so WARNING could never be reported; give a %s of at %s %s",
+			given(t.warnFlag, t.warnText), given(t.critFlag, t.critText), t.warnFlag, most, t.critText))
+	}
+	return errors.Join(errs...)
 }
 
 // open opens the name space, by ctx's deadline.

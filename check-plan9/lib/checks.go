@@ -57,6 +57,10 @@ func (c *memoryCmd) validate() error {
 	return errors.Join(validPercent("--warning", &c.Warning), validPercent("--critical", &c.Critical))
 }
 
+func (c *memoryCmd) pairs() []pair {
+	return []pair{{warnFlag: "--warning", critFlag: "--critical", warn: c.Warning, crit: c.Critical, over: true}}
+}
+
 func (c *memoryCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	sw, err := h.st.Swap()
 	if err != nil {
@@ -83,6 +87,10 @@ type swapCmd struct {
 
 func (c *swapCmd) validate() error {
 	return errors.Join(validPercent("--warning", &c.Warning), validPercent("--critical", &c.Critical))
+}
+
+func (c *swapCmd) pairs() []pair {
+	return []pair{{warnFlag: "--warning", critFlag: "--critical", warn: c.Warning, crit: c.Critical, over: true}}
 }
 
 func (c *swapCmd) run(ctx context.Context, h *host) *checkers.Checker {
@@ -137,6 +145,13 @@ func (c *loadCmd) validate() error {
 	return nil
 }
 
+func (c *loadCmd) pairs() []pair {
+	if c.warn == nil || c.crit == nil {
+		return nil
+	}
+	return []pair{{warnFlag: "--warning", critFlag: "--critical", warn: *c.warn, crit: *c.crit, over: true}}
+}
+
 func (c *loadCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	cpus, err := h.st.SysStat()
 	if err != nil {
@@ -173,6 +188,17 @@ func (c *uptimeCmd) validate() error {
 		}
 	}
 	return nil
+}
+
+func (c *uptimeCmd) pairs() []pair {
+	var ps []pair
+	if c.WarningUnder != nil && c.CriticalUnder != nil {
+		ps = append(ps, pair{warnFlag: "--warning-under", critFlag: "--critical-under", warn: *c.WarningUnder, crit: *c.CriticalUnder})
+	}
+	if c.WarningOver != nil && c.CriticalOver != nil {
+		ps = append(ps, pair{warnFlag: "--warning-over", critFlag: "--critical-over", warn: *c.WarningOver, crit: *c.CriticalOver, over: true})
+	}
+	return ps
 }
 
 func (c *uptimeCmd) run(ctx context.Context, h *host) *checkers.Checker {

@@ -82,6 +82,16 @@ func (c *fsCmd) validate() error {
 	return errors.Join(append(errs, err1, err2)...)
 }
 
+// pairs compares the limits when they are of one kind: a percentage and
+// a size compare only against a file server's size.
+func (c *fsCmd) pairs() []pair {
+	if c.warn.percent != c.crit.percent {
+		return nil
+	}
+	return []pair{{warnFlag: "--warning", critFlag: "--critical", warn: c.warn.value, crit: c.crit.value,
+		warnText: c.Warning, critText: c.Critical}}
+}
+
 func (c *fsCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	var all []*checkers.Checker
 	for _, r := range fsspace.ReadAll(ctx, h.fs, c.specs) {

@@ -66,6 +66,8 @@ func TestFS(t *testing.T) {
 		{"cwfs warning %", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "80%", "--9p", addr}, 1, "FileServer WARNING: cwfs: 67.4 GiB free of 85.9 GiB (78.5%)"},
 		{"cwfs critical %", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "90%", "-c", "80%", "--9p", addr}, 2, "FileServer CRITICAL: …"},
 		{"cwfs warning size", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "70GB", "-c", "1GB", "--9p", addr}, 1, "FileServer WARNING: …"},
+		// A size and a percentage compare only against the size read.
+		{"cwfs size and %", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "1GB", "-c", "80%", "--9p", addr}, 2, "FileServer CRITICAL: …"},
 		{"gefs", []string{"fs", "--fs", "gefs:/srv/gefs.cmd", "--9p", addr}, 0, "FileServer OK: gefs: 19.0 GiB free of 32.0 GiB (59.3%)"},
 		{"fossil", []string{"fs", "--fs", "fossil:/srv/fscons", "--9p", addr}, 1, "FileServer WARNING: fscons: 10.0 GiB free of 100.0 GiB (10.0%)"},
 		{"hjfs", []string{"fs", "--fs", "hjfs:/srv/hjfs.cmd", "--9p", addr}, 0, "FileServer OK: hjfs: 17.9 GiB free of 20.0 GiB (89.5%)"},

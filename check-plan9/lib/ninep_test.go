@@ -73,6 +73,31 @@ func TestBadFlagValues(t *testing.T) {
 		{"fs NaN", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "NaN%", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --warning "NaN%": want a percentage such as 10% or a size such as 2GB`},
 		{"fs Inf", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-c", "Inf", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --critical "Inf": want a percentage such as 10% or a size such as 2GB`},
 		{"two at once", []string{"memory", "-w", "101", "-c", "102", "--9p", addr}, 3, "CheckPlan9 UNKNOWN: --warning: 101 is not a percentage; --critical: 102 is not a percentage"},
+		// A state no kernel shows, and a warning beyond its critical.
+		{"unknown state class", []string{"procs", "-s", "zombie", "--9p", addr}, 3,
+			`CheckPlan9 UNKNOWN: --state "zombie": neither a class (running, ready, sleeping, stopped, broken, moribund, new) nor a state Plan 9 kernels show, such as Pread, Await or Rendez`},
+		{"unknown raw state", []string{"procs", "-s", "pread", "--9p", addr}, 3, `CheckPlan9 UNKNOWN: --state "pread": neither a class …`},
+		{"load", []string{"load", "-w", "5", "-c", "2", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 5 is beyond --critical 2, so WARNING could never be reported; give a --warning of at most 2"},
+		{"memory", []string{"memory", "-w", "90", "-c", "80", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 90 is beyond --critical 80, so WARNING could never be reported; give a --warning of at most 80"},
+		{"memory default", []string{"memory", "-c", "90", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 95 (the default) is beyond --critical 90, so WARNING could never be reported; give a --warning of at most 90"},
+		{"swap", []string{"swap", "--warning", "81", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 81 is beyond --critical 80 (the default), so WARNING could never be reported; give a --warning of at most 80"},
+		{"procs over", []string{"procs", "-w", "5", "-c", "3", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning-over 5 is beyond --critical-over 3, so WARNING could never be reported; give a --warning-over of at most 3"},
+		{"procs under", []string{"procs", "-C", "2", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning-under 1 (the default) is beyond --critical-under 2, so WARNING could never be reported; give a --warning-under of at least 2"},
+		{"uptime under", []string{"uptime", "-w", "100", "-c", "200", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning-under 100 is beyond --critical-under 200, so WARNING could never be reported; give a --warning-under of at least 200"},
+		{"uptime both", []string{"uptime", "-w", "100", "-c", "200", "-W", "2e6", "-C", "1e6", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning-under 100 is beyond --critical-under 200, so WARNING could never be reported; give a --warning-under of at least 200; " +
+				"--warning-over 2e+06 is beyond --critical-over 1e+06, so WARNING could never be reported; give a --warning-over of at most 1e+06"},
+		{"fs percent", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "5%", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 5% is beyond --critical 10% (the default), so WARNING could never be reported; give a --warning of at least 10%"},
+		{"fs size", []string{"fs", "--fs", "cwfs:/srv/cwfs.cmd", "-w", "1GB", "-c", "2GB", "--9p", addr}, 3,
+			"CheckPlan9 UNKNOWN: --warning 1GB is beyond --critical 2GB, so WARNING could never be reported; give a --warning of at least 2GB"},
 	})
 	if n := srv.Requests(); n != 0 {
 		t.Errorf("the server had %d requests", n)

@@ -57,7 +57,23 @@ func (c *procsCmd) validate() error {
 	if c.State != "" && strings.TrimSpace(c.State) == "" {
 		return errors.New("--state: empty; give a class such as broken or a state as ps shows it")
 	}
+	if _, isClass := p9stats.ParseStateClass(c.State); c.State != "" && !isClass && !p9stats.KnownState(c.State) {
+		var classes []string
+		for _, k := range p9stats.StateClasses {
+			classes = append(classes, k.String())
+		}
+		return fmt.Errorf("--state %q: neither a class (%s) nor a state Plan 9 kernels show, such as Pread, Await or Rendez",
+			c.State, strings.Join(classes, ", "))
+	}
 	return nil
+}
+
+func (c *procsCmd) pairs() []pair {
+	ps := []pair{{warnFlag: "--warning-under", critFlag: "--critical-under", warn: float64(c.WarningUnder), crit: float64(c.CriticalUnder)}}
+	if c.WarningOver != nil && c.CriticalOver != nil {
+		ps = append(ps, pair{warnFlag: "--warning-over", critFlag: "--critical-over", warn: float64(*c.WarningOver), crit: float64(*c.CriticalOver), over: true})
+	}
+	return ps
 }
 
 func (c *procsCmd) match(p p9stats.ProcStatus) bool {

@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,15 @@ type Server struct {
 	// path is that of the request's fid ("." for the root), "" when the
 	// fid does not exist.
 	Fault func(req *plan9.Fcall, path string) Fault
+	// Reply, if set, may change the reply to every request but Tversion
+	// and Tflush before it is sent (its tag set): to break the protocol
+	// in a way a test chooses. path is as for Fault.
+	Reply func(req, reply *plan9.Fcall, path string) *plan9.Fcall
+	// Endless names a directory ("proc") whose listing never ends: each
+	// read returns PerRead fresh entries (as many as fit when 0) named
+	// by increasing numbers from 1000000, none of which can be walked.
+	Endless string
+	PerRead int
 
 	once     sync.Once
 	ln       net.Listener
@@ -214,6 +224,7 @@ type fid struct {
 // slaveReq is a Topen, Tread or Twrite handed to a slave.
 type slaveReq struct {
 	tx       *plan9.Fcall
+	path     string        // of its fid when it arrived
 	silent   bool          // Silence: never run
 	flushed  chan struct{} // closed by a Tflush
 	flushTag int           // that Tflush's tag, -1 before; guarded by conn.mu
@@ -268,13 +279,13 @@ func (c *conn) serve() {
 			continue
 		}
 		fault := Answer
+		path := ""
+		c.mu.Lock()
+		if f := c.fids[tx.Fid]; f != nil {
+			path = f.path
+		}
+		c.mu.Unlock()
 		if c.s.Fault != nil && tx.Type != plan9.Tflush {
-			path := ""
-			c.mu.Lock()
-			if f := c.fids[tx.Fid]; f != nil {
-				path = f.path
-			}
-			c.mu.Unlock()
 			fault = c.s.Fault(tx, path)
 		}
 		switch fault {
@@ -288,7 +299,7 @@ func (c *conn) serve() {
 				delete(c.fids, tx.Fid)
 				c.mu.Unlock()
 			}
-			c.reply(&plan9.Fcall{Type: plan9.Rerror, Tag: tx.Tag, Ename: "injected fault"})
+			c.answer(tx, &plan9.Fcall{Type: plan9.Rerror, Ename: "injected fault"}, path)
 			continue
 		case Warn:
 			c.wmu.Lock()
@@ -308,7 +319,7 @@ func (c *conn) serve() {
 		case tx.Type == plan9.Tflush:
 			c.tflush(tx)
 		case isSlave(tx.Type):
-			q := &slaveReq{tx: tx, silent: fault == Silence, flushed: make(chan struct{}), flushTag: -1}
+			q := &slaveReq{tx: tx, path: path, silent: fault == Silence, flushed: make(chan struct{}), flushTag: -1}
 			c.mu.Lock()
 			c.slaves[tx.Tag] = q
 			c.mu.Unlock()
@@ -317,9 +328,7 @@ func (c *conn) serve() {
 			}
 		case fault == Silence:
 		default:
-			rx := c.handle(tx, nil)
-			rx.Tag = tx.Tag
-			c.reply(rx)
+			c.answer(tx, c.handle(tx, nil), path)
 		}
 	}
 }
@@ -374,8 +383,7 @@ func (c *conn) slave(q *slaveReq) {
 		rx = c.handle(q.tx, q)
 	}
 	if rx != nil {
-		rx.Tag = q.tx.Tag
-		c.reply(rx)
+		c.answer(q.tx, rx, q.path)
 	}
 	c.mu.Lock()
 	delete(c.slaves, q.tx.Tag)
@@ -403,6 +411,15 @@ func (c *conn) tflush(tx *plan9.Fcall) {
 	}
 	c.mu.Unlock()
 	c.reply(&plan9.Fcall{Type: plan9.Rflush, Tag: tx.Tag})
+}
+
+// answer sends rx in reply to tx, through the Reply hook.
+func (c *conn) answer(tx, rx *plan9.Fcall, path string) {
+	rx.Tag = tx.Tag
+	if c.s.Reply != nil {
+		rx = c.s.Reply(tx, rx, path)
+	}
+	c.reply(rx)
 }
 
 func (c *conn) reply(rx *plan9.Fcall) {
@@ -514,7 +531,12 @@ func (c *conn) handle(tx *plan9.Fcall, q *slaveReq) *plan9.Fcall {
 			if tx.Offset != 0 && tx.Offset != f.dirOff {
 				return rerror("seek in directory")
 			}
-			data := dirChunk(f.dir, tx.Offset, tx.Count)
+			var data []byte
+			if fv.path == c.s.Endless {
+				data = c.s.endless(tx.Offset, tx.Count)
+			} else {
+				data = dirChunk(f.dir, tx.Offset, tx.Count)
+			}
 			f.dirOff = tx.Offset + uint64(len(data))
 			return &plan9.Fcall{Type: plan9.Rread, Data: data}
 		}
@@ -634,6 +656,28 @@ func (s *Server) dirents(p string) []byte {
 			b, _ := d.Bytes()
 			out = append(out, b...)
 		}
+	}
+	return out
+}
+
+// endless returns the entries of the Endless directory from off, each of
+// the same size, that fit in count bytes.
+func (s *Server) endless(off uint64, count uint32) []byte {
+	entry := func(i uint64) []byte {
+		n := strconv.FormatUint(1000000+i, 10)
+		d := &plan9.Dir{Name: n, Uid: "glenda", Gid: "glenda", Muid: "glenda",
+			Qid: plan9.Qid{Type: plan9.QTDIR, Path: hash(n)}, Mode: plan9.DMDIR | 0o555}
+		b, _ := d.Bytes()
+		return b
+	}
+	size := uint64(len(entry(0)))
+	n := uint64(count) / size
+	if s.PerRead > 0 {
+		n = min(n, uint64(s.PerRead))
+	}
+	var out []byte
+	for i := range n {
+		out = append(out, entry(off/size+i)...)
 	}
 	return out
 }

@@ -16,7 +16,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
@@ -68,17 +70,29 @@ func TestRegistryEntry(t *testing.T) {
 	}
 }
 
-// goTool runs a tool pinned in tools/go.mod from the top of the repository.
-func goTool(t *testing.T, args ...string) string {
+// buildTools builds the tools pinned in tools/go.mod that the release
+// test runs, goreleaser and mkr, and returns the directory that holds
+// them. On a cold cache this is most of the test's time (goreleaser
+// alone, over 500 s on two busy cores): it is logged, and killed with
+// its children before go test's -timeout runs out (see testexec).
+func buildTools(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"tool", "-modfile=tools/go.mod"}, args...)...)
+	dir := t.TempDir()
+	cmd := testexec.Command(t, "go", "build", "-o", dir+string(filepath.Separator),
+		"github.com/goreleaser/goreleaser/v2", "github.com/mackerelio/mkr")
+	cmd.Dir = filepath.Join(top(t), "tools")
+	_, took := testexec.Run(t, cmd)
+	t.Logf("built goreleaser and mkr (tools/go.mod) in %v", took.Round(time.Second))
+	return dir
+}
+
+// tool runs one of the built tools from the top of the repository.
+func tool(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := testexec.Command(t, bin, args...)
 	cmd.Dir = top(t)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go tool %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
+	out, _ := testexec.Run(t, cmd)
+	return out
 }
 
 var targets = []string{
@@ -92,7 +106,9 @@ func TestSnapshotRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every target with goreleaser; skipped with -short")
 	}
-	goTool(t, "goreleaser", "check", "--config", ".goreleaser.yml")
+	tools := buildTools(t)
+	goreleaser, mkr := filepath.Join(tools, "goreleaser"), filepath.Join(tools, "mkr")
+	tool(t, goreleaser, "check", "--config", ".goreleaser.yml")
 
 	dist := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "goreleaser.yml")
@@ -100,7 +116,7 @@ func TestSnapshotRelease(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	goTool(t, "goreleaser", "release", "--snapshot", "--clean", "--config", cfg)
+	tool(t, goreleaser, "release", "--snapshot", "--clean", "--config", cfg)
 
 	zips, _ := filepath.Glob(filepath.Join(dist, "*.zip"))
 	var names []string
@@ -146,7 +162,7 @@ func TestSnapshotRelease(t *testing.T) {
 
 	// mkr v0.65.0 installs from a file:///absolute URL into a prefix.
 	prefix := t.TempDir()
-	out := goTool(t, "mkr", "plugin", "install", "--prefix", prefix, "file://"+filepath.Join(dist, repo+"_linux_amd64.zip"))
+	out := tool(t, mkr, "plugin", "install", "--prefix", prefix, "file://"+filepath.Join(dist, repo+"_linux_amd64.zip"))
 	for _, bin := range []string{"mackerel-plugin-plan9", "check-plan9"} {
 		p := filepath.Join(prefix, "bin", bin)
 		fi, err := os.Stat(p)

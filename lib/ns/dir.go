@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -66,12 +67,38 @@ func (d dir) ReadFile(name string) ([]byte, error) {
 	return b, nil
 }
 
+// maxDirEntries is MaxDirEntries, lowered by tests.
+var maxDirEntries = MaxDirEntries
+
+// ReadDir lists the directory sorted by name, as os.ReadDir does, but
+// stops at MaxDirEntries: a directory mounted from a server (v9fs,
+// 9pfuse) may never end.
 func (d dir) ReadDir(name string) ([]fs.DirEntry, error) {
 	p, err := d.path("readdir", name)
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadDir(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var ds []fs.DirEntry
+	for {
+		more, err := f.ReadDir(1024)
+		ds = append(ds, more...)
+		if len(ds) > maxDirEntries {
+			return nil, &fs.PathError{Op: "readdir", Path: p, Err: ErrDirTooLarge}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(ds, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ds, nil
 }
 
 func (d dir) Stat(name string) (fs.FileInfo, error) {

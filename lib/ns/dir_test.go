@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"testing/fstest"
 )
@@ -87,5 +88,29 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A listing stops past the bound; one at the bound is whole and sorted.
+func TestDirBound(t *testing.T) {
+	defer func(n int) { maxDirEntries = n }(maxDirEntries)
+	maxDirEntries = 1500 // more than one f.ReadDir(1024)
+	root := t.TempDir()
+	proc := filepath.Join(root, "proc")
+	must(t, os.Mkdir(proc, 0o755))
+	for i := maxDirEntries; i > 0; i-- {
+		f, err := os.Create(filepath.Join(proc, strconv.Itoa(i)))
+		must(t, err)
+		f.Close()
+	}
+	ds, err := Dir(root).ReadDir("proc")
+	if err != nil || len(ds) != maxDirEntries || ds[0].Name() != "1" || ds[1].Name() != "10" {
+		t.Fatalf("%d entries, %v", len(ds), err)
+	}
+	f, err := os.Create(filepath.Join(proc, "0"))
+	must(t, err)
+	f.Close()
+	if ds, err := Dir(root).ReadDir("proc"); !errors.Is(err, ErrDirTooLarge) || ds != nil {
+		t.Errorf("%d entries, %v", len(ds), err)
 	}
 }

@@ -16,14 +16,16 @@ package ns
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"io/fs"
+	"strconv"
 	"sync"
 )
 
 // FS is a Plan 9 name space: files can be read, listed and stat'ed.
 // ReadFile must follow the one-large-read rule described in the package
-// documentation. A missing file yields an error for which
+// documentation, and ReadDir must stop at MaxDirEntries. A missing file yields an error for which
 // errors.Is(err, fs.ErrNotExist) is true.
 type FS interface {
 	fs.ReadFileFS
@@ -54,6 +56,22 @@ const ReadSize = 64 * 1024
 // MaxFileSize bounds what ReadFile returns, so that a misbehaving server or
 // a huge file cannot exhaust memory.
 const MaxFileSize = 4 << 20
+
+// MaxDirEntries and MaxDirBytes bound a directory listing: ReadDir of
+// every FS here fails with ErrDirTooLarge past either, so that a server
+// whose directory never ends (or a listing of millions of entries) costs
+// a bounded amount of memory. A Plan 9 kernel has at most a few thousand
+// processes (9front: conf.nproc, at most 2000); /proc is the largest
+// directory read.
+const (
+	MaxDirEntries = 65536
+	MaxDirBytes   = 16 << 20 // of stat entries over 9P
+)
+
+// ErrDirTooLarge is the error of a listing past MaxDirEntries or
+// MaxDirBytes.
+var ErrDirTooLarge = errors.New("directory listing stopped at " + strconv.Itoa(MaxDirEntries) + " entries or " +
+	strconv.Itoa(MaxDirBytes>>20) + " MiB: more than any Plan 9 kernel serves")
 
 // ReadAll reads r following the one-large-read rule: a first read of
 // ReadSize bytes, and further reads only while each read fills its buffer

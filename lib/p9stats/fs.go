@@ -3,10 +3,12 @@ package p9stats
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
@@ -40,19 +42,26 @@ func NewFS(fsys fs.FS) FS {
 	return FS{fsys: fsys, sem: make(chan struct{}, MaxConcurrentReads), local: ok && l.Local()}
 }
 
-// each calls f(i) for i from 0 to n-1: at once, each in its own
-// goroutine, or one after another in a local name space. It returns when
-// all have returned.
+// each calls f(i) for i from 0 to n-1: by a fixed pool of at most
+// MaxConcurrentReads goroutines, or one after another in a local name
+// space. It returns when all have returned. A pool, not a goroutine per
+// file: a listing of tens of thousands of processes must not cost as many
+// goroutines and their stacks.
 func (p FS) each(n int, f func(i int)) {
-	if p.local {
+	if p.local || n == 1 {
 		for i := range n {
 			f(i)
 		}
 		return
 	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { f(i) })
+	for range min(n, MaxConcurrentReads) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
 	}
 	wg.Wait()
 }
@@ -190,7 +199,8 @@ func (p FS) Env(name string) (string, error) {
 	return strings.TrimRight(string(b), "\x00\n"), nil
 }
 
-// PIDs lists the process directories of /proc (#p).
+// PIDs lists the process directories of /proc (#p), each pid once: a
+// union or a misbehaving server may list a name twice, and "01" is 1.
 func (p FS) PIDs() ([]int, string, error) {
 	ds, dir, err := p.readDir("proc", "#p")
 	if err != nil {
@@ -203,7 +213,7 @@ func (p FS) PIDs() ([]int, string, error) {
 		}
 	}
 	sort.Ints(pids)
-	return pids, dir, nil
+	return slices.Compact(pids), dir, nil
 }
 
 // Procs reads /proc/N/status for every process (concurrently but in a

@@ -2,6 +2,7 @@ package p9stats
 
 import (
 	"strings"
+	"sync"
 )
 
 // StateClass groups the many strings a process's state field can hold.
@@ -60,6 +61,32 @@ func ClassifyState(state string) StateClass {
 		return StateNew
 	}
 	return StateSleeping
+}
+
+// knownStates are the state fields Plan 9 kernels print: the names of
+// port/proc.c's statename[]; the system call a process is in
+// (up->psstate = sysctab[n], generated from libc/9syscall/sys.h, with the
+// obsolete lower-case calls); and the other strings the kernel sets in
+// psstate. resrcwait() reasons, "no memory for allocb" and the like, all
+// begin with "no ".
+var knownStates = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range strings.Fields(`Dead Moribund New Ready Scheding Running Queueing QueueingR QueueingW
+		Wakeme Broken Stopped Rendez Waitrelease
+		Bind Chdir Close Dup Alarm Exec Exits Fauth Segbrk Open Oseek Sleep Rfork Pipe Create Fd2path Brk
+		Remove Notify Noted Segattach Segdetach Segfree Segflush Unmount Semacquire Semrelease Seek
+		Fversion Errstr Stat Fstat Wstat Fwstat Mount Await Pread Pwrite Tsemacquire Nsec _nsec
+		_errstr _fsession _fstat _mount _read _stat _write _wstat _fwstat _wait
+		Fault Stopwait Pageout I/O Reclaim Idle`) {
+		m[s] = true
+	}
+	return m
+})
+
+// KnownState reports whether s is a state a Plan 9 kernel shows in
+// /proc/N/status (as ps prints it: Pread, Await, Rendez, Broken, …).
+func KnownState(s string) bool {
+	return knownStates()[s] || strings.HasPrefix(s, "no ") && len(s) > 3
 }
 
 // ProcStatus is /proc/N/status (#p/N/status). Classic kernels serve 176

@@ -1,8 +1,13 @@
 package p9stats
 
 import (
+	"io/fs"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
@@ -172,5 +177,102 @@ func TestProcsLufia(t *testing.T) {
 	}
 	if names["init"] != "Await" || names["git-remote-https"] != "Semacquire" {
 		t.Errorf("%v", names)
+	}
+}
+
+// listedTwice is a remote name space whose /proc lists every process
+// twice, once as "0N"; it counts the status reads and how many goroutines
+// there were at most while they ran.
+type listedTwice struct {
+	fstest.MapFS
+	mu          sync.Mutex
+	reads       map[string]int
+	maxRoutines int
+}
+
+func (l *listedTwice) ReadDir(name string) ([]fs.DirEntry, error) {
+	ds, err := l.MapFS.ReadDir(name)
+	if name != "proc" {
+		return ds, err
+	}
+	out := append([]fs.DirEntry(nil), ds...)
+	for _, d := range ds {
+		out = append(out, fs.FileInfoToDirEntry(renamed{d, "0" + d.Name()}))
+	}
+	return out, err
+}
+
+type renamed struct {
+	fs.DirEntry
+	name string
+}
+
+func (r renamed) Name() string               { return r.name }
+func (r renamed) Size() int64                { return 0 }
+func (r renamed) Mode() fs.FileMode          { return fs.ModeDir }
+func (r renamed) ModTime() (t time.Time)     { return t }
+func (r renamed) Sys() any                   { return nil }
+func (r renamed) Info() (fs.FileInfo, error) { return r, nil }
+
+func (l *listedTwice) ReadFile(name string) ([]byte, error) {
+	l.mu.Lock()
+	l.reads[name]++
+	l.maxRoutines = max(l.maxRoutines, runtime.NumGoroutine())
+	l.mu.Unlock()
+	time.Sleep(time.Millisecond) // so that the reads overlap
+	return l.MapFS.ReadFile(name)
+}
+
+// Every process is read once, however often it is listed, and by a
+// fixed pool of goroutines however many there are.
+func TestProcsListedTwice(t *testing.T) {
+	const n = 3000
+	status := testkit.ReadCapture(t, testkit.Front11879amd64, "proc/1/status")
+	l := &listedTwice{MapFS: fstest.MapFS{}, reads: map[string]int{}}
+	for i := 1; i <= n; i++ {
+		l.MapFS["proc/"+itoa(i)+"/status"] = &fstest.MapFile{Data: status}
+	}
+	base := runtime.NumGoroutine()
+	procs, err := NewFS(l).Procs()
+	if err != nil || len(procs) != n {
+		t.Fatalf("%d processes, %v", len(procs), err)
+	}
+	for i, p := range procs {
+		if p.PID != i+1 {
+			t.Fatalf("process %d has pid %d", i, p.PID)
+		}
+	}
+	for name, k := range l.reads {
+		if k != 1 {
+			t.Errorf("%s read %d times", name, k)
+		}
+	}
+	if len(l.reads) != n {
+		t.Errorf("%d files read", len(l.reads))
+	}
+	if extra := l.maxRoutines - base; extra > MaxConcurrentReads+2 || extra < 2 {
+		t.Errorf("%d goroutines reading at most, want a pool of at most %d", extra, MaxConcurrentReads)
+	}
+}
+
+// Every state of every capture is one KnownState knows; a state no
+// kernel prints is not.
+func TestKnownState(t *testing.T) {
+	for _, c := range testkit.Captures {
+		procs, err := captureFS(c).Procs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if !KnownState(p.State) {
+				t.Errorf("%s: pid %d: state %q", c, p.PID, p.State)
+			}
+		}
+	}
+	for s, want := range map[string]bool{"Pread": true, "QueueingW": true, "I/O": true, "no memory for allocb": true,
+		"zombie": false, "pread": false, "Sleeping": false, "no": false, "": false} {
+		if KnownState(s) != want {
+			t.Errorf("%q: %v", s, !want)
+		}
 	}
 }

@@ -20,11 +20,11 @@ import (
 
 	"github.com/jessevdk/go-flags"
 	mp "github.com/mackerelio/go-mackerel-plugin"
-	"github.com/mackerelio/golib/pluginutil"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/cli"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/metricname"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/statefile"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
@@ -33,7 +33,7 @@ const name = "mackerel-plugin-plan9"
 
 type options struct {
 	Prefix   string        `long:"metric-key-prefix" value-name:"PREFIX" default:"plan9" description:"metric key prefix: metrics are posted as custom.PREFIX.*"`
-	Tempfile string        `long:"tempfile" value-name:"PATH" description:"state file for rates (default: a file in $MACKEREL_PLUGIN_WORKDIR named after the prefix and the name space)"`
+	Tempfile string        `long:"tempfile" value-name:"PATH" description:"state file for rates (default: a file in $MACKEREL_PLUGIN_WORKDIR, or in a directory of this user's own in the temporary directory, named after the prefix and the name space)"`
 	FS       []string      `long:"fs" value-name:"KIND:CONSOLE" description:"report a file server's space, asking its console: cwfs:/srv/cwfs.cmd, hjfs:/srv/hjfs.cmd, gefs:/srv/gefs.cmd or fossil:/srv/fscons (repeatable; needs the host owner)"`
 	Timeout  time.Duration `long:"timeout" value-name:"DURATION" default:"10s" description:"end the run by then, printing what was read"`
 	Version  bool          `long:"version" description:"print the version and exit"`
@@ -48,6 +48,7 @@ type Plugin struct {
 	Consoles []fsspace.Spec
 	// StateFile holds the previous sample of counters for rates; Identity
 	// names the name space so that a file of another host is not used.
+	// With no StateFile every run is a first run.
 	StateFile string
 	Identity  string
 	// Interval is how long to wait between two samples when there is no
@@ -116,6 +117,7 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	var r map[string]float64
 	var drops []string
 	prev, err := loadState(p.StateFile, p.Identity, cur.Time)
+	refused := err != nil && err != errNoState
 	switch {
 	case err == nil && cur.Time.Sub(prev.Time) > maxGap:
 		drops = []string{fmt.Sprintf("the previous sample is %v old, more than %v", cur.Time.Sub(prev.Time).Round(time.Second), maxGap)}
@@ -141,7 +143,9 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	}
 	if len(cur.Counters) > 0 {
 		<-dropped
-		if err := saveState(p.StateFile, p.Identity, cur); err != nil {
+		// A state refused as unsafe (a neighbour's file in a shared
+		// directory) may not be replaced either: its line says why.
+		if err := saveState(p.StateFile, p.Identity, cur); err != nil && !refused {
 			p.warnf("saving state: %v", err)
 		}
 	}
@@ -259,15 +263,20 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		Prefix: opts.Prefix, Consoles: specs, Identity: opts.Resolve().Identity(),
 		StateFile: opts.Tempfile, Interval: time.Second, Now: time.Now, Stderr: stderr,
 	}
-	if p.StateFile == "" {
-		h := sha1.Sum([]byte(p.Identity))
-		p.StateFile = filepath.Join(pluginutil.PluginWorkDir(), fmt.Sprintf("mackerel-plugin-%s-%x", p.Prefix, h[:8]))
-	}
 	if os.Getenv("MACKEREL_AGENT_PLUGIN_META") != "" {
 		// The definitions are static: no need to reach the host.
 		// go-mackerel-plugin prints them on os.Stdout.
 		mp.NewMackerelPlugin(p).OutputDefinitions()
 		return 0
+	}
+	if p.StateFile == "" {
+		dir, err := stateDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: no state kept, rates measured within the run: %v\n", name, err)
+		} else {
+			h := sha1.Sum([]byte(p.Identity))
+			p.StateFile = filepath.Join(dir, fmt.Sprintf("mackerel-plugin-%s-%x", p.Prefix, h[:8]))
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
@@ -292,6 +301,16 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// stateDir is where the state goes by default: $MACKEREL_PLUGIN_WORKDIR,
+// which the agent makes, or else a directory of this user's own in the
+// temporary directory, which other users share (statefile.PrivateDir).
+func stateDir() (string, error) {
+	if d := os.Getenv("MACKEREL_PLUGIN_WORKDIR"); d != "" {
+		return d, nil
+	}
+	return statefile.PrivateDir("", name)
 }
 
 // checkTempfile reports a --tempfile that cannot be written: an empty

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/statefile"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 )
 
@@ -38,9 +38,14 @@ const maxGap = 10 * time.Minute
 // measured over a short interval within the run.
 var errNoState = errors.New("no usable previous sample")
 
-// loadState reads the previous sample saved for identity.
+// loadState reads the previous sample saved for identity. The file must
+// be the plugin's own (statefile.Read): anything else is no state, with
+// an error that says what it is.
 func loadState(path, identity string, now time.Time) (sample, error) {
-	b, err := os.ReadFile(path)
+	if path == "" {
+		return sample{}, errNoState
+	}
+	b, err := statefile.Read(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return sample{}, errNoState
@@ -61,11 +66,9 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 	return s, nil
 }
 
-// saveState writes the sample atomically: to a temporary file in the same
-// directory, then renamed over the old one, so that an interrupted or
-// concurrent run leaves either the old state or the new one, never a torn
-// file. (Plan 9's rename removes the old file first; a run interrupted
-// in between leaves no state, which the next run treats like a first run.)
+// saveState writes the sample atomically (statefile.Write): an
+// interrupted or concurrent run leaves either the old state or the new
+// one, never a torn file.
 //
 // The file is not synced: the rename alone makes the replacement atomic
 // for every reader, and durability is not needed. A crash of the machine
@@ -80,28 +83,11 @@ func loadState(path, identity string, now time.Time) (sample, error) {
 // name space (dropOld). Where the link fails (no hard links, as on Plan 9,
 // or a concurrent run's link is there) the rename frees it as before.
 func saveState(path, identity string, s sample) error {
-	b := encodeState(identity, s)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if path == "" {
+		return nil
 	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		os.Link(path, path+oldSuffix)
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	os.Link(path, path+oldSuffix)
+	return statefile.Write(path, encodeState(identity, s), statefile.Options{})
 }
 
 // oldSuffix names the link to the previous state that saveState leaves.
@@ -109,7 +95,11 @@ const oldSuffix = ".old"
 
 // dropOld removes the link to an older state that a previous run left.
 // Collect runs it while it reads the name space, before it saves.
-func dropOld(path string) { os.Remove(path + oldSuffix) }
+func dropOld(path string) {
+	if path != "" {
+		os.Remove(path + oldSuffix)
+	}
+}
 
 // The state file is text: a header naming its version, the identity of
 // the name space (quoted), the time of the sample in nanoseconds since

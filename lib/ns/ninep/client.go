@@ -35,6 +35,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"9fans.net/go/plan9"
 )
@@ -124,6 +126,7 @@ type Client struct {
 type call struct {
 	ch    chan *plan9.Fcall // nil when nobody waits (clunks, flushes)
 	after func()            // run by the reader when the reply arrives
+	tx    *plan9.Fcall      // the request, set by send
 }
 
 // Dial connects to addr, negotiates 9P2000 and attaches to aname as user,
@@ -179,9 +182,9 @@ func NewClient(ctx context.Context, conn net.Conn, addr, user, aname string) (*C
 	switch {
 	case err != nil:
 	case rx.Type == plan9.Rerror:
-		err = errors.New(rx.Ename)
+		err = serverError(rx.Ename)
 	case rx.Type != plan9.Rversion || rx.Tag != plan9.NOTAG:
-		err = fmt.Errorf("reply of type %d to Tversion", rx.Type)
+		err = fmt.Errorf("protocol error: %s with tag %d to a Tversion", typeName(rx.Type), rx.Tag)
 	case rx.Version != plan9.VERSION9P:
 		err = fmt.Errorf("server speaks %q, not 9P2000", rx.Version)
 	case rx.Msize < minMsize || rx.Msize > c.msize:
@@ -308,7 +311,11 @@ func (c *Client) reader(r *bufio.Reader) {
 		}
 		c.mu.Unlock()
 		if !ok {
-			c.fail(c.errorf("read", fmt.Errorf("reply for unknown tag %d", rx.Tag)))
+			c.fail(c.errorf("protocol error", fmt.Errorf("%s to tag %d, which has no request waiting", typeName(rx.Type), rx.Tag)))
+			return
+		}
+		if err := fits(k.tx, rx); err != nil {
+			c.fail(c.errorf("protocol error", err))
 			return
 		}
 		if k.after != nil {
@@ -349,6 +356,7 @@ func (c *Client) send(txs []*plan9.Fcall, ks []*call) error {
 			return errors.New("out of tags")
 		}
 		tx.Tag = tag
+		ks[i].tx = tx
 		c.calls[tag] = ks[i]
 		tags = append(tags, tag)
 	}
@@ -398,8 +406,8 @@ func (c *Client) rpc(tx *plan9.Fcall, cancel <-chan struct{}, settled func()) (*
 	return c.wait(tx, k, cancel, settled)
 }
 
-// wait waits for the reply to tx, sent with k, and checks its type: an
-// Rerror is a ServerError, any other mismatch fails the connection.
+// wait waits for the reply to tx, sent with k: the reader has checked
+// that it fits tx (see fits), and an Rerror is a ServerError.
 func (c *Client) wait(tx *plan9.Fcall, k *call, cancel <-chan struct{}, settled func()) (*plan9.Fcall, error) {
 	var rx *plan9.Fcall
 	select {
@@ -410,15 +418,61 @@ func (c *Client) wait(tx *plan9.Fcall, k *call, cancel <-chan struct{}, settled 
 		c.flush(tx.Tag, k, settled)
 		return nil, errCanceled
 	}
-	switch {
-	case rx.Type == plan9.Rerror:
+	if rx.Type == plan9.Rerror {
 		return nil, serverError(rx.Ename)
-	case rx.Type != tx.Type+1:
-		err := c.errorf("read", fmt.Errorf("reply of type %d to a request of type %d", rx.Type, tx.Type))
-		c.fail(err)
-		return nil, err
 	}
 	return rx, nil
+}
+
+// fits reports how rx, a well-formed message, fails to answer tx: of
+// another type, or with more than tx asked for. Whatever does not fit is
+// a protocol error, which ends the connection: a server that answers
+// nonsense to one request cannot be trusted with the next.
+func fits(tx, rx *plan9.Fcall) error {
+	switch {
+	case rx.Type == plan9.Rerror && tx.Type != plan9.Tflush: // flush(5): a Tflush cannot fail
+		return nil
+	case rx.Type != tx.Type+1:
+		return fmt.Errorf("%s to a %s", typeName(rx.Type), typeName(tx.Type))
+	}
+	switch rx.Type {
+	case plan9.Rwalk:
+		// The kernel's mntwalk refuses the same; fewer qids than names
+		// (none included) is a walk that stopped short.
+		if len(rx.Wqid) > len(tx.Wname) {
+			return fmt.Errorf("Rwalk of %d qids to a Twalk of %d names", len(rx.Wqid), len(tx.Wname))
+		}
+	case plan9.Rread:
+		if len(rx.Data) > int(tx.Count) {
+			return fmt.Errorf("Rread of %d bytes to a Tread of %d", len(rx.Data), tx.Count)
+		}
+	case plan9.Rwrite:
+		if rx.Count > uint32(len(tx.Data)) {
+			return fmt.Errorf("Rwrite of %d bytes to a Twrite of %d", rx.Count, len(tx.Data))
+		}
+	case plan9.Rstat:
+		if _, err := unmarshalDir(rx.Stat); err != nil {
+			return fmt.Errorf("Rstat: %v", err)
+		}
+	}
+	return nil
+}
+
+var typeNames = map[uint8]string{
+	plan9.Tversion: "Tversion", plan9.Rversion: "Rversion", plan9.Tauth: "Tauth", plan9.Rauth: "Rauth",
+	plan9.Tattach: "Tattach", plan9.Rattach: "Rattach", plan9.Rerror: "Rerror",
+	plan9.Tflush: "Tflush", plan9.Rflush: "Rflush", plan9.Twalk: "Twalk", plan9.Rwalk: "Rwalk",
+	plan9.Topen: "Topen", plan9.Ropen: "Ropen", plan9.Tcreate: "Tcreate", plan9.Rcreate: "Rcreate",
+	plan9.Tread: "Tread", plan9.Rread: "Rread", plan9.Twrite: "Twrite", plan9.Rwrite: "Rwrite",
+	plan9.Tclunk: "Tclunk", plan9.Rclunk: "Rclunk", plan9.Tremove: "Tremove", plan9.Rremove: "Rremove",
+	plan9.Tstat: "Tstat", plan9.Rstat: "Rstat", plan9.Twstat: "Twstat", plan9.Rwstat: "Rwstat",
+}
+
+func typeName(t uint8) string {
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("message of type %d", t)
 }
 
 // exchange sends txs together and waits for every reply, even after a
@@ -437,7 +491,8 @@ func (c *Client) exchange(txs ...*plan9.Fcall) (rxs []*plan9.Fcall, err error) {
 	rxs = make([]*plan9.Fcall, len(txs))
 	for i, tx := range txs {
 		rx, e := c.wait(tx, ks[i], nil, nil)
-		if e == nil && tx.Type == plan9.Twalk && len(rx.Wqid) != len(tx.Wname) {
+		// fits has refused more qids than names.
+		if e == nil && tx.Type == plan9.Twalk && len(rx.Wqid) < len(tx.Wname) {
 			e = ServerError("'" + tx.Wname[len(rx.Wqid)] + "' file does not exist")
 		}
 		if e != nil {
@@ -572,7 +627,23 @@ func printable(b []byte) bool {
 // fs.ErrNotExist and fs.ErrPermission by the usual Plan 9 wording.
 type ServerError string
 
-func serverError(s string) error { return ServerError(s) }
+// serverError keeps a server's error text to one line of printable
+// characters, at most maxError bytes: it ends up in logs and in a check's
+// one-line message.
+func serverError(s string) error {
+	if len(s) > maxError {
+		s = strings.ToValidUTF8(s[:maxError], "") + "…"
+	}
+	return ServerError(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// maxError is twice Plan 9's ERRMAX.
+const maxError = 256
 
 func (e ServerError) Error() string { return string(e) }
 
@@ -636,11 +707,6 @@ func (c *Client) open(op, name string, mode uint8) (uint32, uint32, error) {
 func (c *Client) read(fid uint32, off uint64, p []byte, cancel <-chan struct{}, settled func()) (int, error) {
 	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tread, Fid: fid, Offset: off, Count: uint32(len(p))}, cancel, settled)
 	if err != nil {
-		return 0, err
-	}
-	if len(rx.Data) > len(p) {
-		err := c.errorf("read", fmt.Errorf("Rread of %d bytes for %d asked", len(rx.Data), len(p)))
-		c.fail(err)
 		return 0, err
 	}
 	if len(rx.Data) == 0 {

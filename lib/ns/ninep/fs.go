@@ -65,7 +65,10 @@ func (c *Client) ReadDir(name string) ([]fs.DirEntry, error) {
 // readDir reads directory entries until a read returns nothing: a server
 // returns whole entries, and a short read is not the end (a union
 // directory returns each of its parts in turn). Each read waits for the
-// last: see Ordering.
+// last: see Ordering. It stops with an error past ns.MaxDirEntries
+// entries or ns.MaxDirBytes bytes, so that a server whose directory never
+// ends costs a bounded amount of memory; an entry that is not one ends
+// the connection.
 func (c *Client) readDir(fid, iounit uint32) ([]fs.DirEntry, error) {
 	var ds []fs.DirEntry
 	buf := make([]byte, iounit)
@@ -80,21 +83,49 @@ func (c *Client) readDir(fid, iounit uint32) ([]fs.DirEntry, error) {
 		}
 		off += uint64(n)
 		for b := buf[:n]; len(b) > 0; {
-			if len(b) < 2 {
-				return ds, errors.New("truncated directory entry")
+			m := len(b)
+			if len(b) >= 2 {
+				m = int(b[0]) | int(b[1])<<8 + 2
 			}
-			m := int(b[0]) | int(b[1])<<8 + 2
-			if m > len(b) {
-				return ds, errors.New("truncated directory entry")
+			d, err := unmarshalDir(b[:min(m, len(b))])
+			if err == nil {
+				err = checkName(d.Name)
 			}
-			d, err := plan9.UnmarshalDir(b[:m])
 			if err != nil {
-				return ds, err
+				return ds, c.failed(c.errorf("protocol error", fmt.Errorf("directory entry at offset %d: %v", off-uint64(len(b)), err)))
+			}
+			if len(ds) == ns.MaxDirEntries || off > ns.MaxDirBytes {
+				return ds, ns.ErrDirTooLarge
 			}
 			ds = append(ds, fileInfo{d})
 			b = b[m:]
 		}
 	}
+}
+
+// unmarshalDir decodes a stat(5) entry that must fill b exactly.
+func unmarshalDir(b []byte) (*plan9.Dir, error) {
+	if len(b) < 2 || int(b[0])|int(b[1])<<8 != len(b)-2 {
+		n := -1
+		if len(b) >= 2 {
+			n = int(b[0]) | int(b[1])<<8
+		}
+		return nil, fmt.Errorf("%d bytes of stat whose size field says %d", len(b), n+2)
+	}
+	d, err := plan9.UnmarshalDir(b)
+	if err != nil {
+		return nil, fmt.Errorf("malformed stat of %d bytes", len(b))
+	}
+	return d, nil
+}
+
+// checkName refuses a directory entry's name that no file can have, which
+// joined to its directory's path would name another file.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return fmt.Errorf("file name %q", name)
+	}
+	return nil
 }
 
 // Stat returns the directory entry of name: walk, stat and clunk, sent
@@ -316,7 +347,7 @@ func (k *console) Read(p []byte) (int, error) {
 
 func (k *console) Write(p []byte) (int, error) {
 	if len(p) > int(k.iounit) {
-		return 0, fmt.Errorf("console write of %d bytes exceeds iounit %d", len(p), k.iounit)
+		return 0, fmt.Errorf("9P %s: console write of %d bytes exceeds the iounit, %d", k.use.c.addr, len(p), k.iounit)
 	}
 	if !k.use.enter() {
 		return 0, fs.ErrClosed

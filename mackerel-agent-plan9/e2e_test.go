@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/mackereltest"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/queue"
@@ -161,7 +162,7 @@ func TestOnceMatchesUpstream(t *testing.T) {
 	body := fmt.Sprintf("apikey = \"dummy\"\nroot = %q\ncloud_platform = \"none\"\n[plugin.metrics.plan9]\ncommand = [%q, \"--root\", %q]\nenv = { MACKEREL_PLUGIN_WORKDIR = %q }\n",
 		dir, testkit.Bin("mackerel-plugin-plan9"), root, dir)
 	conf := writeConf(t, body)
-	cmd := exec.Command("go", "tool", "mackerel-agent", "once", "-conf", conf)
+	cmd := testexec.Command(t, "go", "tool", "mackerel-agent", "once", "-conf", conf)
 	cmd.Dir = testkit.Path("tools")
 	up, err := cmd.Output()
 	if err != nil {

@@ -51,7 +51,7 @@ func Parse(args []string) (*Check, error) {
 	if err := c.checkFlags(parser.Active); err != nil {
 		return nil, err
 	}
-	if err := validate(c); err != nil {
+	if err := validate(c, parser.Active); err != nil {
 		return nil, err
 	}
 	_, timeout := c.opts()

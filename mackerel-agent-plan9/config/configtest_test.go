@@ -16,6 +16,7 @@ import (
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testexec"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/testkit"
 )
 
@@ -182,7 +183,7 @@ baz = 1
 		sort.Strings(w)
 		return w
 	}
-	cmd := exec.Command("go", "tool", "mackerel-agent", "configtest", "-conf", conf)
+	cmd := testexec.Command(t, "go", "tool", "mackerel-agent", "configtest", "-conf", conf)
 	cmd.Dir = testkit.Path("tools")
 	var ue bytes.Buffer
 	cmd.Stderr = &ue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mackerelio/mackerel-client-go"
 
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/statefile"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/api"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/queue"
 )
@@ -185,7 +186,7 @@ func (r *registration) done(w *watched, now time.Time) {
 // loadHostID reads an id file. A missing file is fs.ErrNotExist; any
 // other problem is an error that says what to do.
 func loadHostID(file string) (string, error) {
-	b, err := readSmall(file, 1024)
+	b, err := statefile.Read(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
@@ -199,42 +200,10 @@ func loadHostID(file string) (string, error) {
 	return id, nil
 }
 
-func readSmall(file string, max int64) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, max+1)
-	n, err := f.Read(b)
-	if n > int(max) {
-		return nil, fmt.Errorf("%s is longer than a host id", file)
-	}
-	if n > 0 {
-		err = nil
-	}
-	return b[:n], err
-}
-
-// saveHostID writes the id file atomically.
+// saveHostID writes the id file atomically, making its directory.
 func saveHostID(file, id string) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.WriteString(id)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, file)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return statefile.Write(file, []byte(id), statefile.Options{Perm: 0o644, Sync: true})
 }

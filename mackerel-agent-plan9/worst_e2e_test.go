@@ -226,7 +226,7 @@ func TestPidFile(t *testing.T) {
 		}
 		return false
 	})
-	if refused.cmd.ProcessState.ExitCode() != 1 || !strings.Contains(refused.log(), "an agent already runs as pid") {
+	if refused.cmd.ProcessState.ExitCode() != 1 || !strings.Contains(refused.log(), "an agent already runs") {
 		t.Errorf("refused with %v: %s", refused.err, refused.log())
 	}
 	running := a

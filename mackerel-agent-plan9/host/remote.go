@@ -9,6 +9,7 @@ import (
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/internal/fsspace"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/ns/remote"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/lib/sysmetrics"
 )
 
@@ -125,7 +126,7 @@ func (r *Remote) Specs(ctx context.Context) (sysmetrics.HostSpecs, error) {
 // Reachable says whether the host answers now: nil, or why not.
 func (r *Remote) Reachable(ctx context.Context, now time.Time) error {
 	return r.read(ctx, now, func(ctx context.Context) error {
-		_, err := r.s.Stat("dev/sysstat")
+		_, err := p9stats.NewFS(r.s).SysName()
 		return err
 	})
 }

@@ -84,6 +84,11 @@ type HostOptions struct {
 	host.Options
 	// IDFile keeps the host's id on Mackerel.
 	IDFile string
+	// Offset is when in the minute the host's system metrics and plugins
+	// are read (and in five seconds, its samples): 0 for the native
+	// agent, as upstream's; a fleet host's own, so that a fleet's reads
+	// do not all wait on the same seconds.
+	Offset time.Duration
 	// conf is a fleet host's table, to tell at a reload whether it changed.
 	conf *config.Host
 }

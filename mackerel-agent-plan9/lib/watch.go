@@ -111,19 +111,26 @@ func (w *watched) addCustom(ci string) {
 	}
 }
 
-// start sets the schedules: a sample and a tick at once (but no tick
-// just before the minute's own), checks and graph definitions a few
-// seconds on, spread by the host's name so that a fleet started together
-// does not call the API at once.
+// start sets the schedules, from the host's offset on (at once for the
+// native agent; a fleet's hosts each at its own second, so that a
+// thousand do not dial, read their specs and register at once): a sample
+// at once, then every 5 s in the phase of the offset; a tick at once (but
+// none just before the minute's own, or while the host's own second of
+// this minute is still to come), then at its own second of every minute;
+// registration at once; checks and graph definitions a few seconds on,
+// spread by the host's name so that a fleet started together does not
+// call the API at once.
 func (w *watched) start(now time.Time) {
 	w.ctx, w.cancel = context.WithCancel(w.a.runCtx)
-	w.sample = every{interval: SampleInterval, next: now}
-	w.tick = every{interval: MetricsInterval, align: true, next: now}
-	if b := now.Truncate(MetricsInterval).Add(MetricsInterval); b.Sub(now) < startTickGap {
-		w.tick.next = b
+	now = now.Add(w.o.Offset)
+	w.sample = every{interval: SampleInterval, align: true, offset: w.o.Offset % SampleInterval, next: now}
+	w.tick = every{interval: MetricsInterval, align: true, offset: w.o.Offset, next: now}
+	if own := w.tick.after(now); own.Sub(now) < startTickGap || w.tick.slot(own).Equal(now.Truncate(MetricsInterval)) {
+		w.tick.next = own
 	}
 	w.specs = every{interval: SpecsInterval}
 	w.reg.start(w, now)
+	w.reg.retry.next = now
 	spread := now.Add(startSpread(w.h.Name(), w.reg.id))
 	for _, c := range w.checks {
 		c.sched.at(spread)

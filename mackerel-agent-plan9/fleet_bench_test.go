@@ -96,6 +96,7 @@ type benchResult struct {
 // as the reading of its system metrics and of the plugin's values does.
 type benchHost struct {
 	name  string
+	srv   *p9test.Server
 	mu    sync.Mutex
 	procs []time.Time
 }
@@ -107,6 +108,15 @@ func (h *benchHost) fault(tx *plan9.Fcall, path string) p9test.Fault {
 		h.mu.Unlock()
 	}
 	return p9test.Answer
+}
+
+// benchRequests counts the 9P requests the hosts received.
+func benchRequests(hosts []*benchHost) int64 {
+	var n int64
+	for _, h := range hosts {
+		n += h.srv.Requests()
+	}
+	return n
 }
 
 // readBefore is when the host's /proc was last opened from m to at; zero
@@ -183,8 +193,8 @@ func benchFleet(b *testing.B, n int) benchResult {
 	hosts := make([]*benchHost, n)
 	for i := range hosts {
 		h := &benchHost{name: fmt.Sprintf("h%04d", i)}
-		srv := &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64), Fault: h.fault}
-		fmt.Fprintf(&conf, "\n[host.%s]\naddress = %q\nchecks = [\"memory -w 90 -c 95\"]\n", h.name, p9test.Proxy(b, p9test.Start(b, srv), benchOneWay))
+		h.srv = &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64), Fault: h.fault}
+		fmt.Fprintf(&conf, "\n[host.%s]\naddress = %q\nchecks = [\"memory -w 90 -c 95\"]\n", h.name, p9test.Proxy(b, p9test.Start(b, h.srv), benchOneWay))
 		hosts[i] = h
 	}
 	file := filepath.Join(dir, "agent.conf")
@@ -249,9 +259,9 @@ func benchFleet(b *testing.B, n int) benchResult {
 	first := time.Now().Add(time.Minute).Truncate(time.Minute).Add(time.Minute)
 	end := first.Add(benchSteady * time.Minute)
 	time.Sleep(time.Until(first))
-	cpu0, self0 := procCPU(b, pid), procCPU(b, os.Getpid())
+	cpu0, self0, req0 := procCPU(b, pid), procCPU(b, os.Getpid()), benchRequests(hosts)
 	time.Sleep(time.Until(end))
-	cpu1, self1 := procCPU(b, pid), procCPU(b, os.Getpid())
+	cpu1, self1, req1 := procCPU(b, pid), procCPU(b, os.Getpid()), benchRequests(hosts)
 	r.cpu = (cpu1 - cpu0).Seconds() / end.Sub(first).Seconds()
 	r.rss, r.hwm = procMem(b, pid, "VmRSS"), procMem(b, pid, "VmHWM")
 	// The last steady minute's values are due within the next minute.
@@ -311,8 +321,9 @@ func benchFleet(b *testing.B, n int) benchResult {
 		r.delay = slices.Max(past)
 	}
 	b.Logf("%d hosts: registered from %.1f s, half by %.1f s, all by %.1f s", n, firstCreated.Seconds(), halfCreated.Seconds(), r.startup.Seconds())
-	b.Logf("steady %s to %s: the agent %.1f%% of a core, the simulator %.1f%%; VmRSS %.0f MB, VmHWM %.0f MB",
-		first.Format("15:04:05"), end.Format("15:04:05"), r.cpu*100, 100*(self1-self0).Seconds()/end.Sub(first).Seconds(), r.rss/1e6, r.hwm/1e6)
+	b.Logf("steady %s to %s: the agent %.1f%% of a core, the simulator %.1f%%; VmRSS %.0f MB, VmHWM %.0f MB; %.0f 9P requests a host a minute",
+		first.Format("15:04:05"), end.Format("15:04:05"), r.cpu*100, 100*(self1-self0).Seconds()/end.Sub(first).Seconds(), r.rss/1e6, r.hwm/1e6,
+		float64(req1-req0)/float64(n)/end.Sub(first).Minutes())
 	b.Logf("a minute's loadavg1 arrived into its minute: %s; past when it was due: %s", quantiles(into), quantiles(past))
 	b.Logf("the agent's log: %s", logSummary(logFile.Name()))
 	return r

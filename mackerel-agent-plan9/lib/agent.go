@@ -84,6 +84,11 @@ type HostOptions struct {
 	host.Options
 	// IDFile keeps the host's id on Mackerel.
 	IDFile string
+	// Offset is when in the minute the host's system metrics and plugins
+	// are read (and in five seconds, its samples): 0 for the native
+	// agent, as upstream's; a fleet host's own, so that a fleet's reads
+	// do not all wait on the same seconds.
+	Offset time.Duration
 	// conf is a fleet host's table, to tell at a reload whether it changed.
 	conf *config.Host
 }
@@ -101,7 +106,8 @@ type Agent struct {
 	reload            <-chan *config.Config
 
 	// The loop's state, touched by the loop only.
-	events      chan func()
+	events      chan event
+	due         dueHosts
 	done        chan struct{}
 	inflight    int
 	runCtx      context.Context // ends when the agent stops: plugins end
@@ -171,7 +177,7 @@ var ErrUnposted = errors.New("stopped before everything was posted")
 // another error when the agent cannot go on (the API refuses its key at
 // start, say).
 func (a *Agent) Run(term <-chan struct{}) error {
-	a.events = make(chan func(), 64)
+	a.events = make(chan event, 64)
 	a.done = make(chan struct{})
 	a.runCtx, a.cancelRuns = context.WithCancel(context.Background())
 	defer a.cancelRuns()
@@ -199,13 +205,29 @@ func (a *Agent) Run(term <-chan struct{}) error {
 }
 
 func (a *Agent) loop(term <-chan struct{}) error {
+	a.due.reset(a.hosts, a.clock.Now())
+	var last time.Time
 	for {
 		now := a.clock.Now()
 		if a.fatal != nil {
 			return a.fatal
 		}
-		for _, w := range a.hosts {
+		if now.Before(last) {
+			// The clock stepped back: every host's schedules are brought
+			// back (runDue does it) before they are ordered again.
+			for _, w := range a.hosts {
+				w.runDue(now)
+			}
+			a.due.reset(a.hosts, now)
+		}
+		last = now
+		// Each host due runs once a turn, even if it is due again at once.
+		due := a.due.takeDue(now)
+		for _, w := range due {
 			w.runDue(now)
+		}
+		for _, w := range due {
+			a.due.schedule(w, now)
 		}
 		if a.observe != nil {
 			a.observe()
@@ -213,21 +235,21 @@ func (a *Agent) loop(term <-chan struct{}) error {
 		if a.terminating && a.drained(now) {
 			return nil
 		}
-		next := a.deadline
-		for _, w := range a.hosts {
-			next = soonest(next, w.nextDue(now))
-		}
-		ch, stop := a.clock.Until(next, a.inflight)
+		ch, stop := a.clock.Until(soonest(a.deadline, a.due.next()), a.inflight)
 		select {
-		case f := <-a.events:
+		case ev := <-a.events:
 			a.inflight--
-			if f != nil {
-				f()
+			if ev.f != nil {
+				ev.f()
+			}
+			if ev.w != nil {
+				a.due.schedule(ev.w, a.clock.Now())
 			}
 		case <-ch:
 		case c := <-a.reload:
 			if !a.terminating {
 				a.reloadHosts(c, a.clock.Now())
+				a.due.reset(a.hosts, a.clock.Now())
 			}
 		case _, ok := <-term:
 			if !ok {
@@ -239,19 +261,27 @@ func (a *Agent) loop(term <-chan struct{}) error {
 				return nil
 			}
 			a.terminate(a.clock.Now())
+			a.due.reset(a.hosts, a.clock.Now())
 		}
 		stop()
 	}
 }
 
-// spawn runs job beside the loop; the function it returns is applied by
-// the loop.
-func (a *Agent) spawn(job func() func()) {
+// event is the end of a job run beside the loop: f, which the loop
+// applies, and the host it is for (nil for none).
+type event struct {
+	w *watched
+	f func()
+}
+
+// spawn runs job beside the loop for w (nil for no host); the function it
+// returns is applied by the loop, and w's schedules looked at again.
+func (a *Agent) spawn(w *watched, job func() func()) {
 	a.inflight++
 	go func() {
-		f := job()
+		ev := event{w, job()}
 		select {
-		case a.events <- f:
+		case a.events <- ev:
 		case <-a.done:
 		}
 	}()

@@ -22,6 +22,7 @@ import (
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/config"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/host"
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/logger"
+	"github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-agent-plan9/queue"
 	mpplan9 "github.com/mackerel-plan9/mackerel-plugin-plan9/mackerel-plugin-plan9/lib"
 )
 
@@ -87,7 +88,7 @@ func (a *Agent) fleetHost(c *config.Config, h *config.Host) HostOptions {
 	s := remote.NewSession(h.Address, remote.Options{User: user, KeyFile: h.AuthKey, AuthServer: h.AuthServer, Timeout: h.Timeout})
 	sys := host.NewRemote(s, h.Consoles, h.Timeout, lg.Warningf)
 	dir := c.HostDir(h.Name)
-	ho := HostOptions{IDFile: filepath.Join(dir, "id"), conf: h}
+	ho := HostOptions{IDFile: filepath.Join(dir, "id"), Offset: collectOffset(h.Name), conf: h}
 	ho.Name, ho.DisplayName, ho.Roles, ho.System = h.Name, h.DisplayName, h.Roles, sys
 	ho.Plugins, ho.Checks = c.MetricPlugins, c.CheckPlugins
 	ho.IgnoreInterfaces, ho.IgnoreFilesystems = c.Interfaces.Ignore, c.Filesystems.Ignore
@@ -130,6 +131,18 @@ func (a *Agent) fleetHost(c *config.Config, h *config.Host) HostOptions {
 			}})
 	}
 	return ho
+}
+
+// collectSpread is the part of the minute over which a fleet's hosts are
+// read, each at its own second by its name: a thousand hosts read at the
+// minute's second 0 kept both processors busy for some ten seconds, and
+// their readings past the hosts' timeout. A host's reading may still take
+// its whole timeout (10 s by default) and be posted within its minute.
+const collectSpread = 45 * time.Second
+
+// collectOffset is the host's own second of the minute to be read at.
+func collectOffset(name string) time.Duration {
+	return time.Duration(queue.HostSecond(name)) * collectSpread / 60
 }
 
 // plan9Values is mackerel-plugin-plan9 computed in-process for a fleet

@@ -143,7 +143,7 @@ func (r *registration) runDue(w *watched, now time.Time) {
 // call runs an API call of the registration beside the loop.
 func (r *registration) call(w *watched, f func(ctx context.Context) func()) {
 	r.busy = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
 		defer cancel()
 		g := f(ctx)

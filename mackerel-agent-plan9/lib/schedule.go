@@ -10,9 +10,11 @@ import "time"
 type every struct {
 	interval time.Duration
 	// align puts the firings on multiples of the interval (the minute's
-	// second 0), after the first.
-	align bool
-	next  time.Time
+	// second 0), plus offset (a fleet host's own second), after the
+	// first.
+	align  bool
+	offset time.Duration
+	next   time.Time
 }
 
 // at sets the next firing.
@@ -31,26 +33,36 @@ func (e *every) due(now time.Time) bool {
 }
 
 // fire returns the time the firing due at now stands for, and schedules
-// the next. A firing late by an interval or more (the clock jumped, or the
-// machine stalled) stands for now, not for a time long past.
+// the next. An aligned firing stands for the start of its interval (the
+// minute, whatever the offset). A firing late by an interval or more (the
+// clock jumped, or the machine stalled) stands for now, not for a time
+// long past.
 func (e *every) fire(now time.Time) time.Time {
 	at := e.next
-	if now.Sub(at) >= e.interval {
+	switch {
+	case now.Sub(at) >= e.interval:
 		at = now
 		if e.align {
-			at = now.Truncate(e.interval)
+			at = e.slot(now)
 		}
+	case e.align && e.slot(at).Add(e.offset).Equal(at):
+		at = e.slot(at)
 	}
 	e.next = e.after(now)
 	return at
 }
 
+// after is the first aligned firing after now (for an aligned schedule).
 func (e *every) after(now time.Time) time.Time {
 	if e.align {
-		return now.Truncate(e.interval).Add(e.interval)
+		return e.slot(now).Add(e.interval + e.offset)
 	}
 	return now.Add(e.interval)
 }
+
+// slot is the start of the interval that an aligned firing at t or
+// before it, back to the last, stands for.
+func (e *every) slot(t time.Time) time.Time { return t.Add(-e.offset).Truncate(e.interval) }
 
 // soonest returns the earliest of the non-zero times.
 func soonest(ts ...time.Time) time.Time {

@@ -42,6 +42,12 @@ type watched struct {
 	defs               graphDefs
 	posting, reporting bool
 	stopped            bool
+
+	// The loop's order of hosts (dueHosts): when something of the host
+	// next falls due, its place, and whether it is no longer watched.
+	dueAt    time.Time
+	dueIndex int
+	gone     bool
 }
 
 type sysJob struct {
@@ -82,7 +88,7 @@ func (a *Agent) newWatched(o HostOptions) *watched {
 	if o.AgentName == "" {
 		o.AgentName, o.Version, o.Revision = a.UserAgent(), a.version, a.revision
 	}
-	w := &watched{a: a, h: host.New(o.Options), o: o, log: lg, running: map[string]bool{}, custom: map[string]*customHost{}}
+	w := &watched{a: a, h: host.New(o.Options), o: o, log: lg, running: map[string]bool{}, custom: map[string]*customHost{}, dueIndex: -1}
 	w.reg.idFile = o.IDFile
 	w.metrics = queue.Metrics{Second: -1, Log: lg}
 	w.metrics.HoldPlugins = len(w.h.Plugins()) > 0
@@ -105,19 +111,26 @@ func (w *watched) addCustom(ci string) {
 	}
 }
 
-// start sets the schedules: a sample and a tick at once (but no tick
-// just before the minute's own), checks and graph definitions a few
-// seconds on, spread by the host's name so that a fleet started together
-// does not call the API at once.
+// start sets the schedules, from the host's offset on (at once for the
+// native agent; a fleet's hosts each at its own second, so that a
+// thousand do not dial, read their specs and register at once): a sample
+// at once, then every 5 s in the phase of the offset; a tick at once (but
+// none just before the minute's own, or while the host's own second of
+// this minute is still to come), then at its own second of every minute;
+// registration at once; checks and graph definitions a few seconds on,
+// spread by the host's name so that a fleet started together does not
+// call the API at once.
 func (w *watched) start(now time.Time) {
 	w.ctx, w.cancel = context.WithCancel(w.a.runCtx)
-	w.sample = every{interval: SampleInterval, next: now}
-	w.tick = every{interval: MetricsInterval, align: true, next: now}
-	if b := now.Truncate(MetricsInterval).Add(MetricsInterval); b.Sub(now) < startTickGap {
-		w.tick.next = b
+	now = now.Add(w.o.Offset)
+	w.sample = every{interval: SampleInterval, align: true, offset: w.o.Offset % SampleInterval, next: now}
+	w.tick = every{interval: MetricsInterval, align: true, offset: w.o.Offset, next: now}
+	if own := w.tick.after(now); own.Sub(now) < startTickGap || w.tick.slot(own).Equal(now.Truncate(MetricsInterval)) {
+		w.tick.next = own
 	}
 	w.specs = every{interval: SpecsInterval}
 	w.reg.start(w, now)
+	w.reg.retry.next = now
 	spread := now.Add(startSpread(w.h.Name(), w.reg.id))
 	for _, c := range w.checks {
 		c.sched.at(spread)
@@ -131,6 +144,7 @@ func (w *watched) start(now time.Time) {
 // remove stops watching the host at once: its plugins and checks end, its
 // connection closes, and what it queued is dropped.
 func (w *watched) remove(why string) {
+	w.gone = true
 	w.cancel()
 	if r, ok := w.o.System.(*host.Remote); ok {
 		r.Session().Close()
@@ -259,7 +273,7 @@ func (w *watched) pumpSys() {
 	j := w.sys[0]
 	w.sys = w.sys[1:]
 	w.sysBusy = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		f := j.run(w.ctx)
 		return func() {
 			w.sysBusy = false
@@ -301,7 +315,7 @@ func (w *watched) startCollection(at time.Time) {
 			continue
 		}
 		w.running[n] = true
-		w.a.spawn(func() func() {
+		w.a.spawn(w, func() func() {
 			b := w.h.PluginValues(w.ctx, p, at)
 			return func() {
 				w.running[n] = false
@@ -335,7 +349,7 @@ func (w *watched) startSpecs() {
 func (w *watched) startGraphDefs() {
 	w.defs.busy = true
 	fetched := w.defs.fetched
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		defs := w.defs.defs
 		if !fetched {
 			defs = w.h.GraphDefs(w.ctx)
@@ -370,7 +384,7 @@ func (w *watched) startGraphDefs() {
 
 func (w *watched) startCheck(c *checkRun, at time.Time) {
 	c.running = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		r := w.h.RunCheck(w.ctx, c.c, at)
 		return func() {
 			c.running = false
@@ -381,7 +395,7 @@ func (w *watched) startCheck(c *checkRun, at time.Time) {
 				w.reports.Add(rep, urgent, w.a.clock.Now())
 			}
 			if c.c.Plugin.Action != nil {
-				w.a.spawn(func() func() {
+				w.a.spawn(w, func() func() {
 					w.h.RunAction(w.ctx, c.c, r, prev)
 					return nil
 				})
@@ -396,7 +410,7 @@ func (w *watched) startPost(now time.Time) {
 		return
 	}
 	w.posting = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		err := w.a.api.PostValues(context.Background(), vals)
 		return func() {
 			w.posting = false
@@ -411,7 +425,7 @@ func (w *watched) startReport(now time.Time) {
 		return
 	}
 	w.reporting = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		err := w.a.api.PostCheckReports(context.Background(), r)
 		return func() {
 			w.reporting = false
@@ -431,7 +445,7 @@ func (w *watched) startReport(now time.Time) {
 // failed lookup is tried again with backoff.
 func (w *watched) lookupCustom(ci string, c *customHost) {
 	c.busy = true
-	w.a.spawn(func() func() {
+	w.a.spawn(w, func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), api.DefaultTimeout)
 		defer cancel()
 		h, err := w.a.api.FindCustomHost(ctx, ci)

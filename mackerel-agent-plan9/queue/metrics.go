@@ -66,6 +66,7 @@ type Metrics struct {
 	batches  []*Batch
 	values   int
 	inflight []part
+	taken    time.Time // when the request in flight was taken
 	pace     pacer
 }
 
@@ -160,6 +161,7 @@ func (q *Metrics) Take(now time.Time, resolve Resolver) []*mackerel.HostMetricVa
 		return nil
 	}
 	q.pace.at = time.Time{}
+	q.taken = now
 	q.trim(now)
 	room := q.maxRequest()
 	var out []*mackerel.HostMetricValue
@@ -232,7 +234,24 @@ func (q *Metrics) Done(err error, now time.Time) {
 	}
 	q.compact()
 	q.pace.done(err, now, q.Log, "metrics", q.waiting())
+	if err == nil && q.pace.state == paceBacklog && !q.waitedSince(q.taken) {
+		// What waits arrived while the request flew: the minute's other
+		// sources, read a moment after the first. It is no backlog, and
+		// goes at the host's second, or at once when that has passed.
+		q.pace.state = paceNormal
+	}
 	q.pace.schedule(now, q.Second, q.sendable())
+}
+
+// waitedSince says whether values that could go were queued at t or
+// before.
+func (q *Metrics) waitedSince(t time.Time) bool {
+	for _, b := range q.batches {
+		if !b.queued.After(t) && (b.System || !q.HoldPlugins) {
+			return true
+		}
+	}
+	return false
 }
 
 // waiting is how many values could go in the next request: those held

@@ -79,6 +79,40 @@ func TestMetricsPacingAndOrder(t *testing.T) {
 	}
 }
 
+// A minute's other source, queued while the request of the first one
+// flew, follows it at once: it is no backlog. What was already waiting
+// when a request went is, and waits 30 s.
+func TestMetricsSourcesOfAMinute(t *testing.T) {
+	lg, _ := testLog()
+	q := &Metrics{Second: 5, MaxRequest: 2, Log: lg}
+	q.Add(batch("system", true, 1, 0), t0)
+	q.Take(t0, resolved)
+	q.Done(nil, t0)
+	// 10:01:20, past the host's second: the plugin's values go at once.
+	now := t0.Add(73 * time.Second)
+	q.Add(batch("plugin", false, 2, 100), now)
+	if got := values(q.Take(now, resolved)); fmt.Sprint(got) != "[100 101]" {
+		t.Fatalf("first request %v", got)
+	}
+	q.Add(batch("system", true, 1, 1), now.Add(200*time.Millisecond))
+	now = now.Add(300 * time.Millisecond)
+	q.Done(nil, now)
+	if d := q.Due(now); !d.Equal(now) {
+		t.Errorf("the system metrics queued while the plugin's flew wait until %v", d)
+	}
+	if got := values(q.Take(now, resolved)); fmt.Sprint(got) != "[1]" {
+		t.Errorf("second request %v", got)
+	}
+	q.Done(nil, now)
+	// Three values, two a request: the third was waiting.
+	q.Add(batch("system", true, 3, 2), now)
+	q.Take(now, resolved)
+	q.Done(nil, now)
+	if d := q.Due(now); !d.Equal(now.Add(30 * time.Second)) {
+		t.Errorf("a backlog's next request due %v, want 30 s on", d)
+	}
+}
+
 // A failed request keeps its values at the head of the queue: they arrive
 // later, in order, none twice.
 func TestMetricsRetryKeepsOrder(t *testing.T) {

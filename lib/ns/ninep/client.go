@@ -705,12 +705,23 @@ func (c *Client) open(op, name string, mode uint8) (uint32, uint32, error) {
 
 // read reads at off into p; cancel and settled are as for rpc.
 func (c *Client) read(fid uint32, off uint64, p []byte, cancel <-chan struct{}, settled func()) (int, error) {
-	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tread, Fid: fid, Offset: off, Count: uint32(len(p))}, cancel, settled)
+	d, err := c.readReply(fid, off, uint32(len(p)), cancel, settled)
+	return copy(p, d), err
+}
+
+// readData reads up to count bytes at off and returns the reply's own
+// bytes: nothing is allocated before the reply arrives.
+func (c *Client) readData(fid uint32, off uint64, count uint32) ([]byte, error) {
+	return c.readReply(fid, off, count, nil, nil)
+}
+
+func (c *Client) readReply(fid uint32, off uint64, count uint32, cancel <-chan struct{}, settled func()) ([]byte, error) {
+	rx, err := c.rpc(&plan9.Fcall{Type: plan9.Tread, Fid: fid, Offset: off, Count: count}, cancel, settled)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(rx.Data) == 0 {
-		return 0, io.EOF
+		return nil, io.EOF
 	}
-	return copy(p, rx.Data), nil
+	return rx.Data, nil
 }

@@ -118,9 +118,11 @@ func (p *Plugin) Collect(ctx context.Context) (map[string]float64, error) {
 	var drops []string
 	prev, err := loadState(p.StateFile, p.Identity, cur.Time)
 	refused := err != nil && err != errNoState
+	if err == nil && cur.Time.Sub(prev.Time) > maxGap {
+		// Too old to average over: measure anew, as a first run does.
+		err = fmt.Errorf("the previous sample is %v old, more than %v", cur.Time.Sub(prev.Time).Round(time.Second), maxGap)
+	}
 	switch {
-	case err == nil && cur.Time.Sub(prev.Time) > maxGap:
-		drops = []string{fmt.Sprintf("the previous sample is %v old, more than %v", cur.Time.Sub(prev.Time).Round(time.Second), maxGap)}
 	case err == nil:
 		r, drops = rates(prev, cur)
 	default:

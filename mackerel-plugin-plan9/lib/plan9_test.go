@@ -318,17 +318,18 @@ func TestReboot(t *testing.T) {
 	}
 }
 
-// A previous sample more than 10 minutes old gives no rates.
+// A previous sample more than 10 minutes old is not averaged over: the
+// run measures its rates anew, as a first run does.
 func TestStaleState(t *testing.T) {
 	c := testkit.Front11879amd64
 	state := filepath.Join(t.TempDir(), "state")
 	base := ns.Dir(testkit.Capture(c))
 	p, _ := newPlugin(t, base, state, clock(t0))
 	collectWithState(t, p)
-	p, stderr := newPlugin(t, base, state, clock(t0.Add(11*time.Minute)))
+	p, stderr := newPlugin(t, base, state, clock(t0.Add(11*time.Minute), t0.Add(11*time.Minute+time.Second)))
 	m := collect(t, p)
-	if _, ok := m["kernel.syscalls"]; ok || !strings.Contains(stderr.String(), "more than 10m0s") {
-		t.Errorf("stale rates printed; stderr %q", stderr)
+	if v, ok := m["kernel.syscalls"]; !ok || v != 0 || !strings.Contains(stderr.String(), "more than 10m0s; measuring rates over") {
+		t.Errorf("stale state: syscalls %v %v; stderr %q", v, ok, stderr)
 	}
 	// That run saved a fresh sample.
 	p, _ = newPlugin(t, base, state, clock(t0.Add(12*time.Minute)))

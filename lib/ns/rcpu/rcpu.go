@@ -118,7 +118,6 @@ func ParseAddr(addr string) (string, error) {
 	return hp, nil
 }
 
-
 // scriptConn turns text where 9P should begin into an error: the script
 // or the host's rc complaining (its standard error is the connection),
 // as a 9P message cannot begin with printable text.

@@ -1,3 +1,5 @@
+//go:build linux || plan9
+
 package runner
 
 import (

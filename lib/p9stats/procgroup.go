@@ -149,6 +149,21 @@ func (p FS) NoteID(pid int) (int, error) {
 	return parse(p, ParseNoteID, procPaths(pid, "noteid")...)
 }
 
+// LeaderNoteID is the note group that process pid made when it was
+// started with rfork(RFPROC|RFNOTEG), for when pid may have exited and
+// its /proc/N/noteid is gone with it. 9front numbers such a group with
+// the new process's pid (pids and note ids come from one allocator,
+// port/proc.c's pidalloc, which keeps a number while any process refers
+// to it), so the group keeps the leader's pid after the leader exits.
+// Other kernels count note groups apart from pids (noteidalloc): ok is
+// false there.
+func (p FS) LeaderNoteID(pid int) (id int, ok bool) {
+	if f, _, err := p.Flavour(); err != nil || f != Flavour9front {
+		return 0, false
+	}
+	return pid, true
+}
+
 // ProcExists reports whether process pid is there: whether its
 // /proc/N/status can be looked at.
 func (p FS) ProcExists(pid int) bool {

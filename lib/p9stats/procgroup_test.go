@@ -128,3 +128,24 @@ func TestProcControl(t *testing.T) {
 	}
 	var _ ns.ControlFS = ns.Dir(dir).(ns.ControlFS)
 }
+
+// 9front names a new note group after its first process; the others
+// count note groups apart from pids, so a gone leader's group has no
+// name there.
+func TestLeaderNoteID(t *testing.T) {
+	for c, named := range map[string]bool{
+		testkit.Front11879amd64: true, testkit.Front2016amd64: true, testkit.Front2016x386: true,
+		testkit.Legacy386: false, testkit.Legacy9k: false,
+	} {
+		id, ok := captureFS(c).LeaderNoteID(805)
+		if ok != named || (ok && id != 805) || (!ok && id != 0) {
+			t.Errorf("%s: %d %v, want named %v", c, id, ok, named)
+		}
+	}
+	if id, ok := lufiaFS(t).LeaderNoteID(805); ok || id != 0 {
+		t.Errorf("Bell Labs Plan 9: %d %v", id, ok)
+	}
+	if id, ok := NewFS(fstest.MapFS{}).LeaderNoteID(805); ok || id != 0 {
+		t.Errorf("nothing to go by: %d %v", id, ok)
+	}
+}

@@ -41,7 +41,7 @@ var proc = p9stats.NewDefaultFS("/")
 // end a read waiting on it, so the agent must end the holder.
 type procGroup struct {
 	pid    int
-	noteid int // 0 when the leader was gone before it was read
+	noteid int // 0 when the leader was gone before it was read, on kernels that do not name the group after it
 	// self is the agent's own note group, which holds every proc of the
 	// agent (a Go program has several, each with a pid of its own): it is
 	// never touched.
@@ -50,9 +50,23 @@ type procGroup struct {
 	out   *output
 }
 
+// beforeGroup, when set, runs before a started command's group is read
+// (tests: the command is then gone).
+var beforeGroup func(pid int)
+
 func newGroup(p *os.Process, o *output) *procGroup {
 	g := &procGroup{pid: p.Pid, out: o}
-	g.noteid, _ = proc.NoteID(p.Pid)
+	if beforeGroup != nil {
+		beforeGroup(p.Pid)
+	}
+	var err error
+	if g.noteid, err = proc.NoteID(p.Pid); err != nil {
+		// The command exited before its group was read (a quick check,
+		// while the agent is busy): what it left there, such as the
+		// Broken procs of a Go plugin on the 2016 9front kernels, can
+		// still be found where the group is named after its leader.
+		g.noteid, _ = proc.LeaderNoteID(p.Pid)
+	}
 	g.self, _ = proc.NoteID(os.Getpid())
 	for _, w := range o.w {
 		if fi, err := w.Stat(); err == nil {

@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -68,10 +69,21 @@ func ended(t *testing.T, what string, pids []int) {
 //
 //	exit   print a line and exit 3
 //	hang   print a line and block
+//	orphan start itself as hang in its own note group, not on its
+//	       output, write that child's pid to $RUNNER_PIDS, and exit 0
 func TestMain(m *testing.M) {
 	mode := os.Getenv("RUNNER_HELPER")
 	if mode == "" {
 		os.Exit(m.Run())
+	}
+	if mode == "orphan" {
+		c := exec.Command(os.Args[0], "-test.run=^$")
+		c.Env = append(os.Environ(), "RUNNER_HELPER=hang")
+		if err := c.Start(); err != nil {
+			os.Exit(1)
+		}
+		os.WriteFile(os.Getenv("RUNNER_PIDS"), []byte(strconv.Itoa(c.Process.Pid)+"\n"), 0o644)
+		os.Exit(0)
 	}
 	// Locked threads make the runtime start more procs.
 	for range 4 {

@@ -40,6 +40,8 @@ type Remote struct {
 	now  time.Time // the latest time given
 	// dialling is closed when the dial under way ends; nil when none is.
 	dialling chan struct{}
+	// dropped is why a reading dropped the connection; nil once dialled.
+	dropped error
 }
 
 // NewRemote reads the host of s; consoles are its file servers, timeout
@@ -51,23 +53,46 @@ func NewRemote(s *remote.Session, consoles []fsspace.Spec, timeout time.Duration
 // Session is the host's session.
 func (r *Remote) Session() *remote.Session { return r.s }
 
-// read connects if need be, then runs f within the host's timeout.
+// read connects if need be, then runs f within the host's timeout (or
+// the caller's deadline, when nearer). At the deadline the connection is
+// dropped, which ends f's requests, whether or not f heeds ctx.
 func (r *Remote) read(ctx context.Context, now time.Time, f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
+	dl, _ := ctx.Deadline()
+	timeout := fmt.Errorf("%s: no answer within %v", r.s.Addr(), time.Until(dl).Round(time.Millisecond))
+	expired := func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) }
+	drop := func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.s.Reset()
+		r.dropped = timeout
+	}
 	if err := r.connect(ctx, now); err != nil {
 		return err
 	}
+	stop := context.AfterFunc(ctx, func() {
+		if expired() {
+			drop()
+		}
+	})
 	err := f(ctx)
-	switch {
-	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		r.s.Reset()
-		err = fmt.Errorf("%s: no answer within %v", r.s.Addr(), r.timeout)
-	case r.s.Err() != nil:
-		err = r.s.Err()
+	if stop() && expired() {
+		drop()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	switch {
+	case expired():
+		err = timeout
+	case r.s.Err() != nil:
+		err = r.s.Err()
+		if errors.Is(err, remote.ErrNotConnected) && r.dropped != nil {
+			// Another reader dropped the connection under this one:
+			// say why, rather than "not connected".
+			return r.dropped
+		}
+	}
 	r.record(err)
 	return err
 }
@@ -116,6 +141,8 @@ func (r *Remote) connect(ctx context.Context, now time.Time) error {
 	if err != nil {
 		// recorded before the waiters look
 		r.record(err)
+	} else {
+		r.dropped = nil
 	}
 	return err
 }

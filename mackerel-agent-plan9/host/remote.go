@@ -37,7 +37,11 @@ type Remote struct {
 	err  error     // why the host last failed; nil when it answered
 	next time.Time // no dial before then
 	wait time.Duration
-	now  time.Time // the last time given
+	now  time.Time // the latest time given
+	// dialling is closed when the dial under way ends; nil when none is.
+	dialling chan struct{}
+	// dropped is why a reading dropped the connection; nil once dialled.
+	dropped error
 }
 
 // NewRemote reads the host of s; consoles are its file servers, timeout
@@ -49,39 +53,111 @@ func NewRemote(s *remote.Session, consoles []fsspace.Spec, timeout time.Duration
 // Session is the host's session.
 func (r *Remote) Session() *remote.Session { return r.s }
 
-// read connects if need be, then runs f within the host's timeout.
+// read connects if need be, then runs f within the host's timeout (or
+// the caller's deadline, when nearer). At the deadline the connection is
+// dropped, which ends f's requests, whether or not f heeds ctx.
 func (r *Remote) read(ctx context.Context, now time.Time, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	timeout := fmt.Errorf("%s: no answer within %v", r.s.Addr(), time.Until(dl).Round(time.Millisecond))
+	expired := func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) }
+	drop := func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.s.Reset()
+		r.dropped = timeout
+	}
+	if err := r.connect(ctx, now); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if expired() {
+			drop()
+		}
+	})
+	err := f(ctx)
+	if stop() && expired() {
+		drop()
+	}
 	r.mu.Lock()
-	r.now = now
-	if r.s.Err() != nil && now.Before(r.next) {
+	defer r.mu.Unlock()
+	switch {
+	case expired():
+		err = timeout
+	case r.s.Err() != nil:
+		err = r.s.Err()
+		if errors.Is(err, remote.ErrNotConnected) && r.dropped != nil {
+			// Another reader dropped the connection under this one:
+			// say why, rather than "not connected".
+			return r.dropped
+		}
+	}
+	r.record(err)
+	return err
+}
+
+// connect makes sure the session has a connection. One caller dials at a
+// time; the others wait for its outcome (within their own time) and take
+// it, rather than each dialling a silent host in turn for a whole
+// timeout. A host that failed is not dialled again before its backoff
+// ends: the callers get why it failed.
+func (r *Remote) connect(ctx context.Context, now time.Time) error {
+	r.mu.Lock()
+	if now.After(r.now) {
+		r.now = now
+	}
+	for r.dialling != nil {
+		d := r.dialling
+		r.mu.Unlock()
+		select {
+		case <-d:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("%s: no connection within %v", r.s.Addr(), r.timeout)
+			}
+			return ctx.Err()
+		}
+		r.mu.Lock()
+	}
+	// No dial is under way, so the session's lock is not held for one.
+	if r.s.Err() == nil {
+		r.mu.Unlock()
+		return nil
+	}
+	if now.Before(r.next) {
 		err := r.err
 		r.mu.Unlock()
 		return err
 	}
+	d := make(chan struct{})
+	r.dialling = d
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
 	err := r.s.Connect(ctx)
-	if err == nil {
-		err = f(ctx)
-		switch {
-		case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-			r.s.Reset()
-			err = fmt.Errorf("%s: no answer within %v", r.s.Addr(), r.timeout)
-		case r.s.Err() != nil:
-			err = r.s.Err()
-		}
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.dialling = nil
+	close(d)
+	if err != nil {
+		// recorded before the waiters look
+		r.record(err)
+	} else {
+		r.dropped = nil
+	}
+	return err
+}
+
+// record notes the outcome of a reading: a failure puts off the next
+// dial, from the latest time a caller gave (a dial or a reading may have
+// taken the whole timeout, and callers came meanwhile).
+func (r *Remote) record(err error) {
 	if err != nil {
 		r.wait = min(max(2*r.wait, redialFirst), redialLimit)
-		r.next = now.Add(r.wait)
+		r.next = r.now.Add(r.wait)
 	} else {
 		r.wait, r.next = 0, time.Time{}
 	}
 	r.err = err
-	return err
 }
 
 // Sample takes the five-second sample.

@@ -23,18 +23,12 @@ import (
 // again before the backoff ends; then one dial serves them all.
 func TestRemoteSilentHostDialledOnce(t *testing.T) {
 	var dials atomic.Int32
-	var silent atomic.Bool
+	addr, silent := silentServer(t, testkit.Front11879amd64, func(req *plan9.Fcall) {
+		if req.Type == plan9.Tattach {
+			dials.Add(1)
+		}
+	})
 	silent.Store(true)
-	addr := p9test.Start(t, &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64),
-		Fault: func(req *plan9.Fcall, _ string) p9test.Fault {
-			if req.Type == plan9.Tattach {
-				dials.Add(1)
-			}
-			if silent.Load() {
-				return p9test.Silence
-			}
-			return p9test.Answer
-		}})
 	const timeout = 100 * time.Millisecond
 	r := NewRemote(remote.NewSession(addr, remote.Options{User: "glenda", Timeout: timeout}), nil, timeout, t.Logf)
 	all := func(now time.Time) []error {
@@ -82,14 +76,7 @@ func TestRemoteSilentHostDialledOnce(t *testing.T) {
 // fail with it, report why ("no answer within" that reader's time), not
 // "not connected" (as a frozen 9front guest's plan9-reachable said).
 func TestRemoteDroppedSaysWhy(t *testing.T) {
-	var silent atomic.Bool
-	addr := p9test.Start(t, &p9test.Server{Root: testkit.Capture(testkit.Front11879amd64),
-		Fault: func(*plan9.Fcall, string) p9test.Fault {
-			if silent.Load() {
-				return p9test.Silence
-			}
-			return p9test.Answer
-		}})
+	addr, silent := silentServer(t, testkit.Front11879amd64, nil)
 	r := NewRemote(remote.NewSession(addr, remote.Options{User: "glenda", Timeout: 10 * time.Second}), nil, 10*time.Second, t.Logf)
 	t0 := time.Date(2026, 12, 3, 9, 33, 51, 0, time.UTC)
 	if err := r.Reachable(context.Background(), t0); err != nil {
@@ -125,14 +112,7 @@ func TestRemoteDroppedSaysWhy(t *testing.T) {
 // the read ends then, rather than when some other reader's deadline
 // happens to drop it (or never).
 func TestRemoteSilentReadEndsAtTimeout(t *testing.T) {
-	var silent atomic.Bool
-	addr := p9test.Start(t, &p9test.Server{Root: testkit.Capture(testkit.Legacy386),
-		Fault: func(*plan9.Fcall, string) p9test.Fault {
-			if silent.Load() {
-				return p9test.Silence
-			}
-			return p9test.Answer
-		}})
+	addr, silent := silentServer(t, testkit.Legacy386, nil)
 	const timeout = 200 * time.Millisecond
 	r := NewRemote(remote.NewSession(addr, remote.Options{User: "glenda", Timeout: timeout}), nil, timeout, t.Logf)
 	t0 := time.Date(2026, 12, 3, 9, 33, 51, 0, time.UTC)
@@ -150,4 +130,21 @@ func TestRemoteSilentReadEndsAtTimeout(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the reading of a silent host did not end at its timeout")
 	}
+}
+
+// silentServer serves a capture that answers nothing while silent holds;
+// seen, if not nil, sees every request.
+func silentServer(t *testing.T, capture string, seen func(*plan9.Fcall)) (string, *atomic.Bool) {
+	silent := new(atomic.Bool)
+	addr := p9test.Start(t, &p9test.Server{Root: testkit.Capture(capture),
+		Fault: func(req *plan9.Fcall, _ string) p9test.Fault {
+			if seen != nil {
+				seen(req)
+			}
+			if silent.Load() {
+				return p9test.Silence
+			}
+			return p9test.Answer
+		}})
+	return addr, silent
 }

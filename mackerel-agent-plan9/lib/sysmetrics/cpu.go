@@ -1,6 +1,7 @@
 package sysmetrics
 
 import (
+	"slices"
 	"time"
 
 	"github.com/mackerel-plan9/mackerel-plugin-plan9/lib/p9stats"
@@ -59,30 +60,56 @@ func newProcTimes(at time.Time, ps []p9stats.ProcStatus) procTimes {
 }
 
 // Slack allowed when matching a process's two readings: its real time
-// must have advanced by the time between them, give or take the time the
-// reads of /proc take (hence the fixed part) and the drift of the agent's
-// clock from the kernel's over the interval (the proportional part); its
-// CPU time cannot have advanced by more than its real time, give or take
-// the kernel's tick.
+// must have advanced by the kernel's interval, give or take the time the
+// reads of /proc take (hence the fixed part) and a tenth of the interval;
+// its CPU time cannot have advanced by more than its real time, give or
+// take the kernel's tick.
 const (
 	realSlack      = 2 * time.Second
 	realSlackShare = 10 // 1/10 of the interval
 	cpuSlackMillis = 100
 )
 
+// kernelInterval is the interval between two readings as the kernel
+// measured it: the median advance of real time of the processes seen at
+// both ends, which is the agent's own interval when they agree but not on
+// a host whose clock runs at another rate (a 9front guest thawed after
+// QEMU had stopped it: matched against the agent's clock, no process
+// passed, and cpu.system went missing for the rest of the run). A median that
+// is not within half to twice the agent's interval (a reboot, garbage) is
+// not believed.
+func kernelInterval(prev, cur procTimes, elapsed time.Duration) time.Duration {
+	var reals []int64
+	for pid, c := range cur.procs {
+		if p, ok := prev.procs[pid]; ok && p.Name == c.Name && p.User == c.User {
+			reals = append(reals, int64(c.RealMillis-p.RealMillis))
+		}
+	}
+	if len(reals) == 0 {
+		return elapsed
+	}
+	slices.Sort(reals)
+	k := time.Duration(reals[len(reals)/2]) * time.Millisecond
+	if k < elapsed/2 || k > 2*elapsed {
+		return elapsed
+	}
+	return k
+}
+
 // cpuTimes sums the user and system milliseconds that the processes seen
 // at both ends accumulated between prev and cur. A process counts when the
 // same pid has the same name and owner and its real time advanced by the
-// interval: a pid reused by a process born since prev fails that test.
-// Every time is a 32-bit count of milliseconds that wraps after 49.7 days,
-// so differences are taken modulo 2^32.
+// kernel's interval: a pid reused by a process born since prev fails that
+// test. Every time is a 32-bit count of milliseconds that wraps after 49.7
+// days, so differences are taken modulo 2^32.
 func cpuTimes(prev, cur procTimes) (user, sys uint64, matched int) {
 	elapsed := cur.at.Sub(prev.at)
 	if elapsed <= 0 {
 		return 0, 0, 0
 	}
-	want := elapsed.Milliseconds()
-	slack := (realSlack + elapsed/realSlackShare).Milliseconds()
+	interval := kernelInterval(prev, cur, elapsed)
+	want := interval.Milliseconds()
+	slack := (realSlack + interval/realSlackShare).Milliseconds()
 	for pid, c := range cur.procs {
 		p, ok := prev.procs[pid]
 		if !ok || p.Name != c.Name || p.User != c.User {

@@ -69,21 +69,40 @@ func TestCPUTimes(t *testing.T) {
 	}
 }
 
-// The slack on real time: 2 s plus a tenth of the interval.
+// The slack on real time: 2 s plus a tenth of the interval, around the
+// interval the kernel measured (the median process's), which the agent's
+// own clock stands in for when the kernel's is not believable.
 func TestCPUTimesSlack(t *testing.T) {
-	prev := newProcTimes(at(0), []p9stats.ProcStatus{proc(1, "a", "u", 0, 0, 1000)})
+	// steady processes, each 60 s older at the end, and the one matched
+	// or not
+	steady := func(kernel uint32, real uint32) (procTimes, procTimes) {
+		prev := newProcTimes(at(0), []p9stats.ProcStatus{proc(1, "a", "u", 0, 0, 1000),
+			proc(2, "b", "u", 0, 0, 5000), proc(3, "c", "u", 0, 0, 7000)})
+		cur := newProcTimes(at(time.Minute), []p9stats.ProcStatus{proc(1, "a", "u", 10, 0, 1000+real),
+			proc(2, "b", "u", 0, 5, 5000+kernel), proc(3, "c", "u", 0, 5, 7000+kernel)})
+		return prev, cur
+	}
 	for _, tc := range []struct {
-		real uint32
-		ok   bool
+		kernel, real uint32
+		ok           bool
 	}{
-		{1000 + 60000 + 8000, true},
-		{1000 + 60000 + 8001, false},
-		{1000 + 60000 - 8000, true},
-		{1000 + 60000 - 8001, false},
+		{60000, 60000 + 8000, true},
+		{60000, 60000 + 8001, false},
+		{60000, 60000 - 8000, true},
+		{60000, 60000 - 8001, false},
+		// a kernel whose clock runs 1.2 times as fast as the agent's:
+		// the slack is 2 s plus 7.2 s around its 72 s
+		{72000, 72000, true},
+		{72000, 72000 + 9200, true},
+		{72000, 72000 - 9201, false},
+		// a kernel interval beyond twice the agent's is not believed
+		{121000, 60000, true},
+		{121000, 121000, false},
 	} {
-		cur := newProcTimes(at(time.Minute), []p9stats.ProcStatus{proc(1, "a", "u", 10, 0, tc.real)})
-		if _, _, n := cpuTimes(prev, cur); (n == 1) != tc.ok {
-			t.Errorf("real %d: matched %d", tc.real, n)
+		prev, cur := steady(tc.kernel, tc.real)
+		u, _, _ := cpuTimes(prev, cur)
+		if (u == 10) != tc.ok {
+			t.Errorf("kernel %d ms, real %d ms: user %d ms, want the process matched %v", tc.kernel, tc.real, u, tc.ok)
 		}
 	}
 }

@@ -102,7 +102,12 @@ func (a *Agent) fleetHost(c *config.Config, h *config.Host) HostOptions {
 	reach := &host.Check{Plugin: &config.CheckPlugin{Name: ReachableCheck, Interval: time.Minute}}
 	reach.Exec = func(ctx context.Context) (mackerel.CheckStatus, string) {
 		if err := sys.Reachable(ctx, a.clock.Now()); err != nil {
-			return mackerel.CheckStatusCritical, fmt.Sprintf("%s: %v", h.Address, err)
+			// The session's errors name the address already, mostly.
+			msg := err.Error()
+			if !strings.Contains(msg, h.Address) {
+				msg = h.Address + ": " + msg
+			}
+			return mackerel.CheckStatusCritical, msg
 		}
 		return mackerel.CheckStatusOK, h.Address + " answers"
 	}

@@ -264,7 +264,10 @@ command = [%q, "load", "--root", %q, "-w", "0.5", "-c", "9"]
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// The values' run comes at the minute's tick, within 30 s of the
+	// start; the check within 15 s. Twice that and the runs' own time.
+	const wait = 90 * time.Second
+	deadline := time.Now().Add(wait)
 	posted := func(name string) bool {
 		for _, v := range api.Posted(t) {
 			if v.Name == name {
@@ -277,7 +280,7 @@ command = [%q, "load", "--root", %q, "-w", "0.5", "-c", "9"]
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("nothing posted in 30 s:\n%s", stderr.String())
+			t.Fatalf("nothing posted in %v:\n%s", wait, stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -48,7 +48,8 @@ address = %q
 			return true
 		}
 	}
-	waitFor(t, "a and b registered", 60*time.Second, registered("a", "b"))
+	// Each host begins at its own second within 45 s of the start.
+	waitFor(t, "a and b registered", 90*time.Second, registered("a", "b"))
 	idOf := func(n string) string {
 		b, _ := os.ReadFile(filepath.Join(root, "hosts", n, "id"))
 		return string(b)
@@ -61,10 +62,10 @@ address = %q
 		}
 		return false
 	}
-	waitFor(t, "a's and b's values", 60*time.Second, func() bool {
+	waitFor(t, "a's and b's values", 90*time.Second, func() bool {
 		return posted(idOf("a"), "loadavg1") && posted(idOf("a"), "custom.plan9.memory.total") && posted(idOf("b"), "memory.total")
 	})
-	waitFor(t, "a's check reports", 60*time.Second, func() bool {
+	waitFor(t, "a's check reports", 90*time.Second, func() bool {
 		r := api.Calls("POST", "/api/v0/monitoring/checks/report")
 		all := ""
 		for _, c := range r {
@@ -77,7 +78,7 @@ address = %q
 	os.WriteFile(conf, []byte(head+fmt.Sprintf("[host.a]\naddress = %q\nchecks = [\"procs --broken\"]\n[host.c]\naddress = %q\n", a, c)), 0o600)
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, "the reload", 20*time.Second, func() bool { return strings.Contains(p.log(), "Reloaded") })
-	waitFor(t, "c registered", 60*time.Second, registered("c"))
+	waitFor(t, "c registered", 90*time.Second, registered("c"))
 	if !strings.Contains(p.log(), "hosts 1 added, 1 removed, 0 changed; 2 watched") {
 		t.Errorf("log:\n%s", p.log())
 	}

@@ -2,6 +2,7 @@ package checkplan9
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -218,5 +219,61 @@ func TestMessageLength(t *testing.T) {
 	code, line := run(t, "procs", "--broken", "--root", derive(t, testkit.Front2016amd64, files))
 	if code != 2 || len([]rune(line)) > 1024 || !strings.HasSuffix(line, "...") {
 		t.Errorf("%d %d %q", code, len(line), line)
+	}
+}
+
+// The tests read a second time at once where check-plan9 would wait for
+// a Broken process to settle; TestBrokenSettles changes the host between.
+func init() {
+	settle = func(context.Context, time.Duration) bool { return true }
+}
+
+// Only a process still Broken at a second reading, by the same pid and
+// name, counts: one the agent kills meanwhile (pid 221), or whose pid a
+// new program took (222), does not. Without the time for a second
+// reading, the first counts.
+func TestBrokenSettles(t *testing.T) {
+	h := testkit.CopyCapture(t, testkit.Front2016amd64)
+	var waited time.Duration
+	settle = func(ctx context.Context, d time.Duration) bool {
+		waited = d
+		os.RemoveAll(filepath.Join(h.Dir, "proc", "221"))
+		h.Write("proc/222/status", strings.Replace(string(testkit.ReadCapture(t, testkit.Front2016amd64, "proc/222/status")), "p9probe  ", "rc       ", 1))
+		return true
+	}
+	defer func() { settle = func(context.Context, time.Duration) bool { return true } }()
+	if code, line := run(t, "procs", "--broken", "--root", h.Dir); code != 0 || !strings.HasPrefix(line, "Procs OK: no broken process among") || waited != 2*time.Second {
+		t.Errorf("both gone after %v: %d %q", waited, code, line)
+	}
+
+	h = testkit.CopyCapture(t, testkit.Front2016amd64)
+	settle = func(context.Context, time.Duration) bool {
+		os.RemoveAll(filepath.Join(h.Dir, "proc", "221"))
+		return true
+	}
+	if code, line := run(t, "procs", "--broken", "--root", h.Dir); code != 2 || line != "Procs CRITICAL: 1 broken: p9probe (pid 222, glenda)" {
+		t.Errorf("one left: %d %q", code, line)
+	}
+
+	settle = func(context.Context, time.Duration) bool { return false }
+	if code, line := run(t, "procs", "--broken", "--root", h.Dir); code != 2 || line != "Procs CRITICAL: 1 broken: p9probe (pid 222, glenda)" {
+		t.Errorf("no time to settle: %d %q", code, line)
+	}
+}
+
+// The real wait ends with ctx, and is not begun when ctx would end first.
+func TestSettleWait(t *testing.T) {
+	wait := settle
+	defer func() { settle = wait }()
+	settle = defaultSettle
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if settle(ctx, time.Second) {
+		t.Error("waited with less than twice the wait left")
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if settle(ctx2, time.Hour) {
+		t.Error("waited past a cancelled ctx")
 	}
 }

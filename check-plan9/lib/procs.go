@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/mackerelio/checkers"
 
@@ -21,7 +23,7 @@ type procsCmd struct {
 	CriticalOver  *int     `short:"c" long:"critical-over" value-name:"N" description:"CRITICAL when more than N processes match"`
 	WarningUnder  int      `short:"W" long:"warning-under" value-name:"N" default:"1" description:"WARNING when fewer than N processes match"`
 	CriticalUnder int      `short:"C" long:"critical-under" value-name:"N" default:"1" description:"CRITICAL when fewer than N processes match"`
-	Broken        bool     `long:"broken" description:"CRITICAL when any process is Broken (crashed and held for the debugger), naming them; other thresholds are ignored"`
+	Broken        bool     `long:"broken" description:"CRITICAL when any process is Broken (crashed and held for the debugger) and still is 2 s later, naming them; other thresholds are ignored"`
 	commonNoUser
 
 	patterns, exclude []*regexp.Regexp
@@ -99,7 +101,7 @@ func (c *procsCmd) run(ctx context.Context, h *host) *checkers.Checker {
 		return checkers.Unknown(err.Error())
 	}
 	if c.Broken {
-		return broken(procs)
+		return broken(ctx, h, procs)
 	}
 	patterns := c.patterns
 	if len(patterns) == 0 {
@@ -134,17 +136,68 @@ func (c *procsCmd) run(ctx context.Context, h *host) *checkers.Checker {
 	return r
 }
 
+// brokenSettle is how long a process must stay Broken to count. On the
+// 2016 9front kernels a Go program's helper procs are left Broken as it
+// exits ("floating point in note handler"), and the agent ends what a
+// plugin's run leaves within moments; a check reading /proc in that moment
+// reported the agent's own plugin, CRITICAL for one minute in about
+// twelve in a 9front guest. A Broken process is held until someone kills
+// it, so one that is still Broken a little later is really there.
+const brokenSettle = 2 * time.Second
+
+// settle waits d unless ctx ends first or would end too soon after it for
+// a second reading; it says whether it waited. Tests replace it.
+var settle = defaultSettle
+
+func defaultSettle(ctx context.Context, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 2*d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // broken reports processes in the Broken state: on Plan 9 a program that
 // faults is held as Broken for a debugger (acid) until someone kills it.
-func broken(procs []p9stats.ProcStatus) *checkers.Checker {
-	var names []string
-	for _, p := range procs {
-		if p.Class == p9stats.StateBroken {
-			names = append(names, fmt.Sprintf("%s (pid %d, %s)", p.Name, p.PID, p.User))
+// Only processes Broken in procs and again brokenSettle later count (same
+// pid and name); without the time for a second reading, the first counts.
+func broken(ctx context.Context, h *host, procs []p9stats.ProcStatus) *checkers.Checker {
+	first := brokenOf(procs)
+	if len(first) > 0 && settle(ctx, brokenSettle) {
+		if again, err := h.st.Procs(); err == nil || len(again) > 0 {
+			still := map[int]string{}
+			for _, p := range brokenOf(again) {
+				still[p.PID] = p.Name
+			}
+			first = slices.DeleteFunc(first, func(p p9stats.ProcStatus) bool {
+				name, ok := still[p.PID]
+				return !ok || name != p.Name
+			})
+			procs = again
 		}
 	}
-	if len(names) == 0 {
+	if len(first) == 0 {
 		return checkers.Ok(fmt.Sprintf("no broken process among %d", len(procs)))
 	}
+	names := make([]string, len(first))
+	for i, p := range first {
+		names[i] = fmt.Sprintf("%s (pid %d, %s)", p.Name, p.PID, p.User)
+	}
 	return checkers.Critical(fmt.Sprintf("%d broken: %s", len(names), strings.Join(names, ", ")))
+}
+
+func brokenOf(procs []p9stats.ProcStatus) []p9stats.ProcStatus {
+	var out []p9stats.ProcStatus
+	for _, p := range procs {
+		if p.Class == p9stats.StateBroken {
+			out = append(out, p)
+		}
+	}
+	return out
 }

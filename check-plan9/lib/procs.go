@@ -170,7 +170,9 @@ func defaultSettle(ctx context.Context, d time.Duration) bool {
 func broken(ctx context.Context, h *host, procs []p9stats.ProcStatus) *checkers.Checker {
 	first := brokenOf(procs)
 	if len(first) > 0 && settle(ctx, brokenSettle) {
-		if again, err := h.st.Procs(); err == nil || len(again) > 0 {
+		// A second reading with files it could not read cannot clear
+		// anyone: the first stands.
+		if again, err := h.st.Procs(); err == nil {
 			still := map[int]string{}
 			for _, p := range brokenOf(again) {
 				still[p.PID] = p.Name

@@ -10,6 +10,7 @@ import (
 	"hash"
 	"net"
 	"slices"
+	"time"
 )
 
 // Handshake message types.
@@ -121,20 +122,37 @@ func (h *handshake) client() error {
 	id := []byte(h.cfg.Identity)
 	b = binary.BigEndian.AppendUint16(nil, uint16(len(id)))
 	if err := h.send(hsClientKeyExchange, append(b, id...)); err != nil {
-		return err
+		return h.refusedWrite(err)
 	}
 	h.master = masterSecret(h.cfg.PSK, h.crandom[:], h.srandom[:])
 	cw, sw := h.keys()
 	if err := h.changeCipher(cw); err != nil {
-		return err
+		return h.refusedWrite(err)
 	}
 	if err := h.send(hsFinished, h.finished("client finished")); err != nil {
-		return err
+		return h.refusedWrite(err)
 	}
 	if err := h.readChangeCipher(sw); err != nil {
 		return err
 	}
 	return h.readFinished("server finished")
+}
+
+// alertWait bounds the look for the server's alert after a failed write.
+const alertWait = time.Second
+
+// refusedWrite returns the alert a server sent before it hung up, where
+// writing the client's last flight failed (a server that refuses the
+// identity at ClientKeyExchange alerts and closes while the rest is
+// still being written): the alert says why, a broken pipe does not.
+// Otherwise it returns err.
+func (h *handshake) refusedWrite(err error) error {
+	h.c.Conn.SetReadDeadline(time.Now().Add(alertWait))
+	var ae *AlertError
+	if _, _, rerr := h.c.readRecord(); errors.As(rerr, &ae) {
+		return ae
+	}
+	return err
 }
 
 func (h *handshake) server() error {

@@ -60,13 +60,15 @@ func (r *Remote) read(ctx context.Context, now time.Time, f func(ctx context.Con
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	dl, _ := ctx.Deadline()
-	timeout := fmt.Errorf("%s: no answer within %v", r.s.Addr(), time.Until(dl).Round(time.Millisecond))
+	within := time.Until(dl).Round(time.Millisecond)
+	// built only when the deadline passes, not for every reading
+	timeout := func() error { return fmt.Errorf("%s: no answer within %v", r.s.Addr(), within) }
 	expired := func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) }
 	drop := func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.s.Reset()
-		r.dropped = timeout
+		r.dropped = timeout()
 	}
 	if err := r.connect(ctx, now); err != nil {
 		return err
@@ -84,7 +86,7 @@ func (r *Remote) read(ctx context.Context, now time.Time, f func(ctx context.Con
 	defer r.mu.Unlock()
 	switch {
 	case expired():
-		err = timeout
+		err = timeout()
 	case r.s.Err() != nil:
 		err = r.s.Err()
 		if errors.Is(err, remote.ErrNotConnected) && r.dropped != nil {

@@ -71,25 +71,19 @@ const (
 )
 
 // kernelInterval is the interval between two readings as the kernel
-// measured it: the median advance of real time of the processes seen at
-// both ends, which is the agent's own interval when they agree but not on
-// a host whose clock runs at another rate (a 9front guest thawed after
-// QEMU had stopped it: matched against the agent's clock, no process
-// passed, and cpu.system went missing for the rest of the run). A median that
-// is not within half to twice the agent's interval (a reboot, garbage) is
-// not believed.
-func kernelInterval(prev, cur procTimes, elapsed time.Duration) time.Duration {
-	var reals []int64
-	for pid, c := range cur.procs {
-		if p, ok := prev.procs[pid]; ok && p.Name == c.Name && p.User == c.User {
-			reals = append(reals, int64(c.RealMillis-p.RealMillis))
-		}
-	}
+// measured it: the median of reals, the advance of real time of the
+// processes seen at both ends, which is the agent's own interval when they
+// agree but not on a host whose clock runs at another rate (a 9front guest
+// thawed after QEMU had stopped it: matched against the agent's clock, no
+// process passed, and cpu.system went missing for the rest of the run). A
+// median that is not within half to twice the agent's interval (a reboot,
+// garbage) is not believed.
+func kernelInterval(reals []int64, elapsed time.Duration) time.Duration {
 	if len(reals) == 0 {
 		return elapsed
 	}
-	slices.Sort(reals)
-	k := time.Duration(reals[len(reals)/2]) * time.Millisecond
+	sorted := slices.Sorted(slices.Values(reals))
+	k := time.Duration(sorted[len(sorted)/2]) * time.Millisecond
 	if k < elapsed/2 || k > 2*elapsed {
 		return elapsed
 	}
@@ -107,20 +101,25 @@ func cpuTimes(prev, cur procTimes) (user, sys uint64, matched int) {
 	if elapsed <= 0 {
 		return 0, 0, 0
 	}
-	interval := kernelInterval(prev, cur, elapsed)
-	want := interval.Milliseconds()
-	slack := (realSlack + interval/realSlackShare).Milliseconds()
+	// the processes seen at both ends, with what each accumulated
+	var reals []int64
+	var times [][2]uint64
 	for pid, c := range cur.procs {
 		p, ok := prev.procs[pid]
 		if !ok || p.Name != c.Name || p.User != c.User {
 			continue
 		}
-		real := int64(c.RealMillis - p.RealMillis)
+		reals = append(reals, int64(c.RealMillis-p.RealMillis))
+		times = append(times, [2]uint64{uint64(c.UserMillis - p.UserMillis), uint64(c.SysMillis - p.SysMillis)})
+	}
+	interval := kernelInterval(reals, elapsed)
+	want := interval.Milliseconds()
+	slack := (realSlack + interval/realSlackShare).Milliseconds()
+	for i, real := range reals {
 		if real < want-slack || real > want+slack {
 			continue
 		}
-		du := uint64(c.UserMillis - p.UserMillis)
-		ds := uint64(c.SysMillis - p.SysMillis)
+		du, ds := times[i][0], times[i][1]
 		if du+ds > uint64(real)+cpuSlackMillis {
 			continue // not one process's times: a reset or garbage
 		}
